@@ -1,0 +1,1 @@
+"""Telegram delivery, commands, app wiring and the command line."""

@@ -1,0 +1,161 @@
+"""Wiring: the one module that joins feeds, matchers, storage and Telegram.
+
+`build_app(settings)` loads the config, opens the database and builds the
+httpx client and the notifier. `run_cycle` is one poll cycle plus urgent
+alerts; `run_forever` schedules cycles and digests on an APScheduler
+`AsyncIOScheduler` that this app owns (so polling works with no Telegram token).
+"""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.deliver import send_digest, send_urgent
+from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
+from bot.settings import Settings
+from feeds.fetch import make_client
+from feeds.outlets import OutletConfig, parse_outlets
+from feeds.poll import poll_outlets
+from feeds.records import ParsedArticle, PollResult
+from matchers import Match, Matcher, Watchlist, compile_watchlist, is_urgent, parse_watchlist
+from matchers.errors import ConfigError, ConfigProblem
+from storage.db import init_db, make_engine
+from storage.queries import Store
+
+log = logging.getLogger(__name__)
+MAX_TICK = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Both user-edited files, validated."""
+
+    outlets: list[OutletConfig]
+    watchlist: Watchlist
+
+
+def load_config(config_dir: Path) -> Config:
+    """Read feeds.yaml and watchlist.yaml; raise `ConfigError` with every problem."""
+    problems: list[ConfigProblem] = []
+    outlets: list[OutletConfig] = []
+    watchlist = Watchlist()
+    for name in ("feeds.yaml", "watchlist.yaml"):
+        path = config_dir / name
+        try:
+            text = path.read_text(encoding="utf-8")
+            if name == "feeds.yaml":
+                outlets = parse_outlets(text, str(path))
+            else:
+                watchlist = parse_watchlist(text, str(path))
+        except FileNotFoundError:
+            problems.append(ConfigProblem(str(path), None, "", "file not found; set "
+                                          "TRIALWATCH_CONFIG_DIR or copy the shipped config/"))
+        except ConfigError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise ConfigError(problems)
+    return Config(outlets, watchlist)
+
+
+@dataclass
+class App:
+    settings: Settings
+    config: Config
+    matcher: Matcher
+    store: Store
+    client: httpx.AsyncClient
+    notifier: Notifier
+
+    def match(self, article: ParsedArticle, lang: str) -> tuple[tuple[Match, ...], bool]:
+        matches = self.matcher.match(article.title, article.text, lang)
+        return tuple(matches), is_urgent(matches, self.config.watchlist)
+
+    def name_of(self, entry_id: str) -> str:
+        return self.config.watchlist.name_of(entry_id)
+
+
+@contextlib.asynccontextmanager
+async def build_app(
+    settings: Settings, *, notifier: Notifier | None = None, dry_run: bool = False
+) -> AsyncIterator[App]:
+    """Everything a command needs, opened in order and closed in reverse."""
+    config = load_config(settings.config_dir)
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    store = Store(engine)
+    store.sync_outlets(config.outlets, settings.default_every, datetime.now(UTC))
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(make_client())
+        if notifier is None:
+            notifier = await _notifier(settings, stack, dry_run=dry_run)
+        yield App(settings, config, compile_watchlist(config.watchlist), store, client, notifier)
+    engine.dispose()
+
+
+async def _notifier(
+    settings: Settings, stack: contextlib.AsyncExitStack, *, dry_run: bool
+) -> Notifier:
+    if settings.telegram_token is None or dry_run:
+        if not dry_run:
+            log.info("no TRIALWATCH_TELEGRAM_TOKEN: console mode, printing what would be sent")
+        return ConsoleNotifier()
+    bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api)
+    await stack.enter_async_context(bot)
+    return TelegramNotifier(bot, settings.chat_id)
+
+
+async def run_cycle(app: App, now: datetime, *, every_outlet: bool = False) -> list[PollResult]:
+    """Poll due outlets (or all of them), store what is new, send urgent alerts."""
+    outlets = app.store.outlets_for_poll(None if every_outlet else now)
+    results = [r async for r in poll_outlets(app.client, outlets, app.store, app.match, now)]
+    await send_urgent(app.store, app.notifier, app.settings.tz, app.name_of, now)
+    return results
+
+
+async def run_digest(app: App, now: datetime) -> int:
+    return await send_digest(app.store, app.notifier, app.settings.tz, app.name_of, now)
+
+
+async def run_forever(app: App) -> None:
+    """Poll on schedule and send digests until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    scheduler = AsyncIOScheduler(timezone=app.settings.tz)
+    tick = min([MAX_TICK, app.settings.default_every,
+                *(o.every for o in app.config.outlets if o.every)])
+    scheduler.add_job(_poll_job, IntervalTrigger(seconds=tick.total_seconds()), args=[app],
+                      id="poll", next_run_time=datetime.now(UTC), max_instances=1,
+                      coalesce=True)
+    for at in app.settings.digest_times:
+        scheduler.add_job(_digest_job, CronTrigger(hour=at.hour, minute=at.minute,
+                                                   timezone=app.settings.tz),
+                          args=[app], id=f"digest-{at:%H%M}", coalesce=True,
+                          misfire_grace_time=3600)
+    scheduler.start()
+    log.info("trialwatch running: %d outlets, digest at %s", len(app.config.outlets),
+             app.settings.digest_at)
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        log.info("stopping")
+
+
+async def _poll_job(app: App) -> None:
+    await run_cycle(app, datetime.now(UTC))
+
+
+async def _digest_job(app: App) -> None:
+    await run_digest(app, datetime.now(UTC))

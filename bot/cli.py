@@ -1,0 +1,206 @@
+"""The `trialwatch` command line."""
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.app import App, build_app, load_config, run_cycle, run_digest, run_forever
+from bot.notify import ConsoleNotifier
+from bot.settings import Settings, load_settings
+from matchers import compile_watchlist, parse_watchlist
+from matchers.errors import TrialwatchError
+
+log = logging.getLogger("trialwatch")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return int(args.handler(args))
+    except TrialwatchError as e:
+        print(f"trialwatch: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trialwatch", description="Follow political trials through the news."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="poll outlets on schedule and send alerts and digests")
+    run.add_argument("--once", action="store_true", help="one poll cycle of every outlet, then exit")
+    run.set_defaults(handler=cmd_run)
+
+    digest = sub.add_parser("digest", help="send the pending digest now")
+    digest.add_argument("--dry-run", action="store_true", help="print it; mark nothing sent")
+    digest.set_defaults(handler=cmd_digest)
+
+    check = sub.add_parser("check-config", help="validate feeds.yaml and watchlist.yaml")
+    check.set_defaults(handler=cmd_check_config)
+
+    match = sub.add_parser("match", help="match articles or a text against a watchlist, offline")
+    match.add_argument("--watchlist", type=Path, required=True, help="a watchlist YAML file")
+    source = match.add_mutually_exclusive_group()
+    source.add_argument("--input", default="-", help="JSON lines {id,title,text,lang?}; - = stdin")
+    source.add_argument("--text", help="one text to match; prints a readable table")
+    match.add_argument("--all", action="store_true", help="include matches below the threshold")
+    match.set_defaults(handler=cmd_match)
+
+    demo = sub.add_parser("demo", help="a full offline run on sample feeds, printed to the console")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    return asyncio.run(_run(settings, once=args.once))
+
+
+async def _run(settings: Settings, *, once: bool) -> int:
+    async with build_app(settings) as app:
+        if not once:
+            await run_forever(app)
+            return 0
+        results = await run_cycle(app, datetime.now(UTC), every_outlet=True)
+        _report(results)
+    return 0
+
+
+def _report(results: Sequence[Any]) -> None:
+    failed = [r for r in results if r.error]
+    log.info(
+        "cycle done: %d outlets, %d failed, %d new articles, %d matched",
+        len(results), len(failed), sum(r.new for r in results), sum(r.matched for r in results),
+    )
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    settings = load_settings()
+
+    async def digest() -> int:
+        notifier = ConsoleNotifier() if args.dry_run else None
+        async with build_app(settings, notifier=notifier) as app:
+            if args.dry_run:
+                return _print_dry_digest(app)
+            sent = await run_digest(app, datetime.now(UTC))
+            log.info("digest: %d articles sent", sent)
+        return 0
+
+    return asyncio.run(digest())
+
+
+def _print_dry_digest(app: App) -> int:
+    from bot.render import render_digest, to_plain
+
+    items = app.store.pending(urgent=False)
+    for message in render_digest(items, app.settings.tz, app.name_of, datetime.now(UTC)):
+        print("─" * 60)
+        print(to_plain(message.html))
+    if not items:
+        print("(the digest is empty: no pending articles)")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    config = load_config(settings.config_dir)
+    watchlist = config.watchlist
+    print(
+        f"{settings.config_dir}: ok: {len(config.outlets)} outlets, {len(watchlist.people)} "
+        f"people, {len(watchlist.cases)} cases, {len(watchlist.keywords)} keywords"
+    )
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    path: Path = args.watchlist
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise TrialwatchError(f"{path}: cannot read the watchlist: {e.strerror}") from None
+    matcher = compile_watchlist(parse_watchlist(text, str(path)))
+    if args.text is not None:
+        matches = [m for m in matcher.match("", args.text) if args.all or m.deliverable]
+        _print_table(matches, sys.stdout)
+        return 0
+    with _open_input(args.input) as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                article = json.loads(line)
+                title, body = str(article.get("title", "")), str(article.get("text", ""))
+                ident = article["id"]
+            except (json.JSONDecodeError, KeyError, AttributeError) as e:
+                raise TrialwatchError(
+                    f"{args.input}:{number}: expected a JSON object with id, title, text ({e})"
+                ) from None
+            for m in matcher.match(title, body, article.get("lang")):
+                if args.all or m.deliverable:
+                    print(json.dumps({
+                        "article": ident, "entry": m.entry_id, "kind": m.kind, "form": m.form,
+                        "start": m.start, "end": m.end, "score": m.score, "reason": m.reason,
+                        "snippet": m.snippet,
+                    }, ensure_ascii=False))
+    return 0
+
+
+class _open_input:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.file: TextIO | None = None
+
+    def __enter__(self) -> Iterator[str]:
+        if self.name == "-":
+            return iter(sys.stdin)
+        try:
+            self.file = Path(self.name).open(encoding="utf-8")  # noqa: SIM115
+        except OSError as e:
+            raise TrialwatchError(f"{self.name}: cannot read: {e.strerror}") from None
+        return iter(self.file)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.file:
+            self.file.close()
+
+
+def _print_table(matches: Sequence[Any], out: TextIO) -> None:
+    if not matches:
+        print("no matches", file=out)
+        return
+    rows = [("entry", "kind", "score", "reason", "form", "snippet")] + [
+        (m.entry_id, m.kind, f"{m.score:.2f}", m.reason, m.form, m.snippet) for m in matches
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[5],
+              file=out)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo()

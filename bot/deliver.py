@@ -1,0 +1,50 @@
+"""Send the outbox: urgent alerts after each cycle, the digest on schedule.
+
+A delivery is marked sent only after Telegram accepted the message that holds
+it, so a crash or a refusal leaves it queued for the next attempt.
+"""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.errors import DeliveryError
+from bot.notify import Notifier
+from bot.render import Message, NameOf, render_alert, render_digest
+from storage.queries import Store
+
+log = logging.getLogger(__name__)
+
+
+async def send_urgent(
+    store: Store, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
+) -> int:
+    """Send every pending urgent alert, oldest first; return how many went out."""
+    messages = [render_alert(item, tz, name_of) for item in store.pending(urgent=True)]
+    return await _send_in_order(store, notifier, messages, now)
+
+
+async def send_digest(
+    store: Store, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
+) -> int:
+    """Send the pending digest; return how many articles went out."""
+    messages = render_digest(store.pending(urgent=False), tz, name_of, now)
+    return await _send_in_order(store, notifier, messages, now)
+
+
+async def _send_in_order(
+    store: Store, notifier: Notifier, messages: Sequence[Message], now: datetime
+) -> int:
+    sent = 0
+    for index, message in enumerate(messages):
+        try:
+            await notifier.send(message.html)
+        except DeliveryError as e:
+            queued = sum(len(m.delivery_ids) for m in messages[index:])
+            log.error("%s; %d deliveries stay queued", e, queued)
+            store.mark_failed(message.delivery_ids, str(e))
+            break  # keep the order: later messages wait for this one
+        store.mark_sent(message.delivery_ids, now)
+        sent += len(message.delivery_ids)
+    return sent

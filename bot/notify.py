@@ -1,0 +1,92 @@
+"""Where messages go: a Telegram chat, or the console when there is no token."""
+
+import asyncio
+import logging
+import sys
+from typing import Protocol, TextIO
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.errors import DeliveryError
+from bot.render import to_plain
+
+log = logging.getLogger(__name__)
+NETWORK_RETRIES = 3
+
+
+class Notifier(Protocol):
+    async def send(self, text_html: str) -> None:
+        """Deliver one message or raise `DeliveryError`; return only when accepted."""
+
+
+class ConsoleNotifier:
+    """Console mode: print what would be sent, as plain text."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    async def send(self, text_html: str) -> None:
+        print("─" * 60, file=self.stream)
+        print(to_plain(text_html), file=self.stream, flush=True)
+
+
+def make_bot(token: str, base_url: str | None = None) -> ExtBot[None]:
+    """A bot that respects flood limits and waits out `RetryAfter` a few times."""
+    kwargs = {"base_url": base_url.rstrip("/") + "/bot"} if base_url else {}
+    return ExtBot(token, rate_limiter=AIORateLimiter(max_retries=3), **kwargs)
+
+
+class TelegramNotifier:
+    """Send to one chat as HTML without link previews."""
+
+    def __init__(self, bot: ExtBot[None], chat_id: int | str) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+
+    async def send(self, text_html: str) -> None:
+        try:
+            await self._send_retrying(text_html, ParseMode.HTML)
+        except BadRequest as e:
+            if "can't parse entities" not in e.message.lower():
+                raise self._error(e) from None
+            log.warning("Telegram rejected the HTML (%s); sending as plain text", e.message)
+            try:
+                await self._send_retrying(to_plain(text_html), None)
+            except (BadRequest, Forbidden, InvalidToken, NetworkError) as e2:
+                raise self._error(e2) from None
+        except (Forbidden, InvalidToken, NetworkError) as e:
+            raise self._error(e) from None
+
+    async def _send_retrying(self, text: str, parse_mode: str | None) -> None:
+        # BadRequest subclasses NetworkError but is permanent: never retry it.
+        for attempt in range(NETWORK_RETRIES + 1):
+            try:
+                await self.bot.send_message(
+                    self.chat_id, text, parse_mode=parse_mode,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                return
+            except (BadRequest, Forbidden, InvalidToken):
+                raise
+            except RetryAfter as e:
+                if attempt == NETWORK_RETRIES:
+                    raise
+                await asyncio.sleep(e.retry_after.total_seconds()
+                                    if hasattr(e.retry_after, "total_seconds")
+                                    else float(e.retry_after))
+            except NetworkError:
+                if attempt == NETWORK_RETRIES:
+                    raise
+                await asyncio.sleep(2**attempt)
+
+    def _error(self, e: Exception) -> DeliveryError:
+        hint = ""
+        if isinstance(e, Forbidden) or "chat not found" in str(e).lower():
+            hint = (f"; check TRIALWATCH_TELEGRAM_CHAT ({self.chat_id}) and that the bot is an "
+                    "administrator of the channel with the right to post")
+        elif isinstance(e, InvalidToken):
+            hint = "; check TRIALWATCH_TELEGRAM_TOKEN"
+        return DeliveryError(f"Telegram refused the message: {type(e).__name__}: {e}{hint}")

@@ -1,0 +1,136 @@
+"""Telegram HTML messages: urgent alerts and the digest. Pure functions.
+
+Every feed-derived string is escaped here and nowhere else; links must be
+http(s). Lengths are counted as Telegram does: visible text (tags removed,
+entities decoded) in UTF-16 code units.
+"""
+
+import html
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from matchers import Match
+from storage.queries import DeliveryItem
+
+MESSAGE_LIMIT = 4096
+BUDGET = 4000  # leave a margin under Telegram's limit
+TITLE_MAX = 300
+SNIPPET_MAX = 400
+_TAG = re.compile(r"<[^>]*>")
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
+_KIND_ORDER = {"person": 0, "case": 1, "keyword": 2}
+
+NameOf = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message to send and the deliveries it completes."""
+
+    html: str
+    delivery_ids: tuple[int, ...]
+
+
+def visible_length(text_html: str) -> int:
+    """Length as Telegram counts it: UTF-16 units of the text without tags."""
+    visible = html.unescape(_TAG.sub("", text_html))
+    return len(visible.encode("utf-16-le")) // 2
+
+
+def to_plain(text_html: str) -> str:
+    """Readable plain text of one of our messages (console mode, fallback sends)."""
+    with_urls = _LINK.sub(lambda m: f"{m.group(2)}\n{html.unescape(m.group(1))}", text_html)
+    return html.unescape(_TAG.sub("", with_urls))
+
+
+def render_alert(item: DeliveryItem, tz: ZoneInfo, name_of: NameOf) -> Message:
+    """An urgent alert: one article, sent right after the poll that found it."""
+    body = "🔴 <b>trialwatch alert</b>\n\n" + _entry(item, tz, name_of)
+    return Message(body, (item.delivery_id,))
+
+
+def render_digest(
+    items: Sequence[DeliveryItem], tz: ZoneInfo, name_of: NameOf, now: datetime
+) -> list[Message]:
+    """The digest, grouped by the case or person each article is mainly about, split
+    between entries so that no message is over the limit."""
+    if not items:
+        return []
+    groups: dict[str, list[DeliveryItem]] = defaultdict(list)
+    for item in items:
+        groups[_group_label(item, name_of)].append(item)
+    day = now.astimezone(tz).strftime("%d %b %Y")
+    header = f"📰 <b>trialwatch digest</b>, {day}: {len(items)} articles\n"
+    messages: list[Message] = []
+    parts, ids = [header], []
+    for label in sorted(groups, key=lambda g: (g.startswith("Keyword"), g.casefold())):
+        heading = f"\n<b>{html.escape(label)}</b>\n"
+        parts.append(heading)
+        for item in groups[label]:
+            entry = "\n" + _entry(item, tz, name_of) + "\n"
+            if visible_length("".join(parts) + entry) > BUDGET and ids:
+                messages.append(Message("".join(parts).rstrip(), tuple(ids)))
+                parts, ids = [header, heading.rstrip("\n") + " (continued)\n"], []
+            parts.append(entry)
+            ids.append(item.delivery_id)
+    messages.append(Message("".join(parts).rstrip(), tuple(ids)))
+    return messages
+
+
+def _group_label(item: DeliveryItem, name_of: NameOf) -> str:
+    main = _ordered(item.matches)[0]
+    return f"Keyword: {name_of(main.entry_id)}" if main.kind == "keyword" else name_of(
+        main.entry_id)
+
+
+def _ordered(matches: Sequence[Match]) -> list[Match]:
+    delivered = [m for m in matches if m.deliverable] or list(matches)
+    return sorted(delivered, key=lambda m: (_KIND_ORDER[m.kind], -m.score, m.start))
+
+
+def _entry(item: DeliveryItem, tz: ZoneInfo, name_of: NameOf) -> str:
+    title = html.escape(_clip(item.title or item.url or "(untitled)", TITLE_MAX))
+    link = _safe_url(item.url)
+    headline = f'<a href="{html.escape(link, quote=True)}">{title}</a>' if link else title
+    when = (item.published or item.seen).astimezone(tz).strftime("%d %b %Y %H:%M")
+    ordered = _ordered(item.matches)
+    seen_entries: dict[str, Match] = {}
+    for m in ordered:
+        seen_entries.setdefault(m.entry_id, m)
+    matched = ", ".join(
+        f"<b>{html.escape(name_of(m.entry_id))}</b> ({html.escape(m.reason)})"
+        for m in seen_entries.values()
+    )
+    lines = [headline, f"{html.escape(item.outlet)} · {when}", f"Matched: {matched}"]
+    if ordered:
+        lines.append(_snippet(ordered[0]))
+    return "\n".join(lines)
+
+
+def _snippet(match: Match) -> str:
+    start, end = match.snippet_mark
+    text = match.snippet
+    if not (0 <= start < end <= len(text)):
+        return f"<i>{html.escape(_clip(text, SNIPPET_MAX))}</i>"
+    before = text[:start][-SNIPPET_MAX // 2 :]
+    after = text[end:][: SNIPPET_MAX // 2]
+    form = _clip(text[start:end], 100)
+    return (f"<i>{html.escape(before)}<b>{html.escape(form)}</b>{html.escape(after)}</i>")
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1] + "…"
+
+
+def _safe_url(url: str) -> str | None:
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None

@@ -1,0 +1,103 @@
+"""Settings from TRIALWATCH_* environment variables (a `.env` file may set them).
+
+Constructed in `bot.app`, never at import, so tests and commands choose when.
+"""
+
+from datetime import time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from feeds.outlets import parse_duration
+from matchers.errors import TrialwatchError
+
+
+class SettingsError(TrialwatchError):
+    """An environment variable is missing or malformed."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRIALWATCH_", env_file=".env", extra="ignore")
+
+    config_dir: Path = Path("config")
+    database_url: str = "sqlite:///data/trialwatch.db"
+    telegram_token: SecretStr | None = None
+    telegram_chat: str | None = None
+    telegram_api: str | None = None
+    timezone: str = "Asia/Almaty"
+    digest_at: str = "09:00"
+    poll_every: str = "15m"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use a name like Asia/Almaty") from None
+        return value
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_times(cls, value: str) -> str:
+        parse_times(value)
+        return value
+
+    @field_validator("poll_every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _chat_with_token(self) -> "Settings":
+        if self.telegram_token and not self.telegram_chat:
+            raise ValueError(
+                "TRIALWATCH_TELEGRAM_CHAT is required with a token: the channel id (-100…) "
+                "or @channelname"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def digest_times(self) -> list[time]:
+        return parse_times(self.digest_at)
+
+    @property
+    def default_every(self) -> timedelta:
+        return parse_duration(self.poll_every)
+
+    @property
+    def chat_id(self) -> int | str:
+        chat = (self.telegram_chat or "").strip()
+        return int(chat) if chat.lstrip("-").isdigit() else chat
+
+
+def parse_times(value: str) -> list[time]:
+    """`09:00` or `09:00,18:00` → times; ValueError otherwise."""
+    times = []
+    for part in value.split(","):
+        try:
+            hour, minute = (int(x) for x in part.strip().split(":"))
+            times.append(time(hour, minute))
+        except ValueError:
+            raise ValueError(f"{part.strip()!r} is not a time like 09:00") from None
+    return times
+
+
+def load_settings() -> Settings:
+    """Read the environment; raise `SettingsError` naming each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper()
+            variable = f"TRIALWATCH_{name}" if name else "settings"
+            lines.append(f"{variable}: {err['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("\n".join(lines)) from None

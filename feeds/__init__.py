@@ -1,0 +1,1 @@
+"""Fetch and parse outlet feeds. Knows nothing of storage or Telegram."""

@@ -1,0 +1,78 @@
+"""Records passed between the stages of a poll cycle, named after their stage."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from feeds.errors import FeedError
+
+
+@dataclass(frozen=True, slots=True)
+class OutletForPoll:
+    """An outlet as storage hands it to the poll: where to fetch and what we sent last."""
+
+    id: str
+    name: str
+    url: str
+    lang: str
+    every: timedelta
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedFeed:
+    """A 200 response body (or a 304 with no body) and the validators to send next time."""
+
+    outlet: OutletForPoll
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    etag: str | None
+    last_modified: str | None
+    moved_to: str | None = None  # the new URL after a permanent redirect
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """Either a fetched feed or the error that stopped it; never raises."""
+
+    outlet: OutletForPoll
+    feed: FetchedFeed | None = None
+    error: FeedError | None = None
+    retry_after: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedArticle:
+    """One feed item as text, identified by `key` (canonical URL, else guid)."""
+
+    key: str
+    url: str
+    guid: str | None
+    title: str
+    text: str
+    author: str | None
+    published: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    outlet: OutletForPoll
+    articles: list[ParsedArticle] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one outlet's poll did, for logs and for the CLI summary."""
+
+    outlet_id: str
+    url: str
+    new: int = 0
+    matched: int = 0
+    not_modified: bool = False
+    error: FeedError | None = None

@@ -1,0 +1,30 @@
+"""Storage errors: SQLAlchemy's, converted once, at this boundary."""
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from matchers.errors import TrialwatchError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class StorageError(TrialwatchError):
+    """The database is unreachable, locked, or refused a statement."""
+
+
+def wrap_errors(func: Callable[P, T]) -> Callable[P, T]:
+    """Turn SQLAlchemy errors into `StorageError`, keeping the cause."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return func(*args, **kwargs)
+        except SQLAlchemyError as e:
+            raise StorageError(f"database error in {func.__name__}: {e.__class__.__name__}: "
+                               f"{str(e).splitlines()[0]}") from e
+
+    return wrapper

@@ -1,0 +1,85 @@
+"""The tables. Every datetime is timezone-aware UTC."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _when(nullable: bool = True) -> datetime | None:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+class Outlet(SQLModel, table=True):
+    """An outlet feed from feeds.yaml and its fetch state."""
+
+    id: str = Field(primary_key=True)
+    name: str
+    config_url: str = Field(sa_column=Column(Text, nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))  # after permanent redirects
+    lang: str
+    every_seconds: int
+    active: bool = True
+    etag: str | None = Field(default=None, sa_column=Column(Text))
+    last_modified: str | None = None
+    failures: int = 0
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    last_error_at: datetime | None = _when()
+    last_polled_at: datetime | None = _when()
+    last_success_at: datetime | None = _when()
+    last_new_at: datetime | None = _when()
+    next_poll_at: datetime | None = _when()
+
+
+class Article(SQLModel, table=True):
+    """An article seen in a feed, stored once per canonical key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    outlet_id: str = Field(foreign_key="outlet.id", index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    guid: str | None = Field(default=None, sa_column=Column(Text))
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str | None = Field(default=None, sa_column=Column(Text))
+    lang: str
+    published_at: datetime | None = _when()
+    seen_at: datetime | None = _when(nullable=False)
+
+
+class MatchRow(SQLModel, table=True):
+    """One watchlist entry found in one article."""
+
+    __tablename__ = "match"
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    entry_id: str = Field(index=True)
+    kind: str
+    form: str = Field(sa_column=Column(Text, nullable=False))
+    start_offset: int
+    end_offset: int
+    score: float
+    reason: str
+    snippet: str = Field(sa_column=Column(Text, nullable=False))
+    mark_start: int
+    mark_end: int
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per article that must reach the channel exactly once."""
+
+    __table_args__ = (UniqueConstraint("article_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id")
+    urgent: bool = Field(index=True)
+    created_at: datetime | None = _when(nullable=False)
+    sent_at: datetime | None = _when()
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,0 +1,243 @@
+"""Queries. They take and return the pipeline's frozen records, never ORM objects."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, func, insert, update
+from sqlmodel import Session, col, select
+
+from feeds.outlets import OutletConfig
+from feeds.poll import ArticleIntent, OutletUpdate
+from feeds.records import OutletForPoll
+from matchers import Match
+from storage.errors import wrap_errors
+from storage.models import Article, Delivery, MatchRow, Outlet
+
+_IN_BATCH = 500  # keys per IN (...) query; well under SQLite's variable limit
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryItem:
+    """A pending delivery with what a message about it needs."""
+
+    delivery_id: int
+    urgent: bool
+    outlet: str
+    title: str
+    url: str
+    published: datetime | None
+    seen: datetime
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutletStatus:
+    id: str
+    name: str
+    url: str
+    failures: int
+    last_error: str | None
+    last_success_at: datetime | None
+    last_new_at: datetime | None
+
+
+class Store:
+    """The database, as the poll cycle and delivery use it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @wrap_errors
+    def sync_outlets(
+        self, configs: Sequence[OutletConfig], default_every: timedelta, now: datetime
+    ) -> None:
+        """Make the outlet rows follow feeds.yaml; removed outlets are kept, inactive."""
+        with Session(self.engine) as session:
+            rows = {o.id: o for o in session.exec(select(Outlet))}
+            for row in rows.values():
+                row.active = False
+            for config in configs:
+                every = int((config.every or default_every).total_seconds())
+                row = rows.get(config.id)
+                if row is None:
+                    row = Outlet(id=config.id, name=config.name, config_url=config.url,
+                                 url=config.url, lang=config.lang, every_seconds=every,
+                                 next_poll_at=now)
+                elif row.config_url != config.url:
+                    # The user changed the URL: forget redirects and validators.
+                    row.config_url = row.url = config.url
+                    row.etag = row.last_modified = None
+                    row.next_poll_at = now
+                row.name, row.lang, row.every_seconds, row.active = (
+                    config.name, config.lang, every, True)
+                session.add(row)
+            session.commit()
+
+    @wrap_errors
+    def outlets_for_poll(self, now: datetime | None = None) -> list[OutletForPoll]:
+        """Active outlets; only those due at `now` when it is given."""
+        query = select(Outlet).where(col(Outlet.active)).order_by(col(Outlet.id))
+        if now is not None:
+            query = query.where(
+                col(Outlet.next_poll_at).is_(None) | (col(Outlet.next_poll_at) <= now)
+            )
+        with Session(self.engine) as session:
+            return [
+                OutletForPoll(
+                    id=o.id, name=o.name, url=o.url, lang=o.lang,
+                    every=timedelta(seconds=o.every_seconds), etag=o.etag,
+                    last_modified=o.last_modified, failures=o.failures,
+                )
+                for o in session.exec(query)
+            ]
+
+    @wrap_errors
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        known: set[str] = set()
+        with Session(self.engine) as session:
+            for i in range(0, len(keys), _IN_BATCH):
+                batch = keys[i : i + _IN_BATCH]
+                known.update(session.exec(select(Article.key).where(col(Article.key).in_(batch))))
+        return known
+
+    @wrap_errors
+    def apply(self, update_: OutletUpdate, intents: Sequence[ArticleIntent]) -> None:
+        """Store the outlet's fetch state, new articles, matches and deliveries at once."""
+        with Session(self.engine) as session, session.begin():
+            _update_outlet(session, update_, bool(intents))
+            for intent in intents:
+                article_id = _insert_article(session, update_, intent)
+                if intent.matches:
+                    session.execute(insert(MatchRow), [_match_row(article_id, m)
+                                                        for m in intent.matches])
+                if intent.deliverable:
+                    session.execute(insert(Delivery).values(
+                        article_id=article_id, urgent=intent.urgent,
+                        created_at=update_.polled_at))
+
+    @wrap_errors
+    def pending(self, *, urgent: bool) -> list[DeliveryItem]:
+        """Unsent deliveries of one kind, oldest first."""
+        query = (
+            select(Delivery, Article, Outlet)
+            .join(Article, col(Article.id) == Delivery.article_id)
+            .join(Outlet, col(Outlet.id) == Article.outlet_id)
+            .where(col(Delivery.sent_at).is_(None), col(Delivery.urgent) == urgent)
+            .order_by(col(Delivery.id))
+        )
+        with Session(self.engine) as session:
+            rows = list(session.exec(query))
+            matches = _matches_by_article(session, [a.id for _, a, _ in rows if a.id])
+            return [
+                DeliveryItem(
+                    delivery_id=d.id or 0, urgent=d.urgent, outlet=o.name, title=a.title,
+                    url=a.url, published=_aware(a.published_at),
+                    seen=_aware(a.seen_at) or datetime.now(UTC),
+                    matches=tuple(matches.get(a.id or 0, ())),
+                )
+                for d, a, o in rows
+            ]
+
+    @wrap_errors
+    def mark_sent(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        """Record that Telegram accepted the message holding these deliveries."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(Delivery)
+                .where(col(Delivery.id).in_(delivery_ids), col(Delivery.sent_at).is_(None))
+                .values(sent_at=now, attempts=Delivery.attempts + 1, last_error=None)
+            )
+
+    @wrap_errors
+    def mark_failed(self, delivery_ids: Sequence[int], error: str) -> None:
+        """Keep the deliveries queued and remember why they did not go out."""
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(Delivery)
+                .where(col(Delivery.id).in_(delivery_ids))
+                .values(attempts=Delivery.attempts + 1, last_error=error)
+            )
+
+    @wrap_errors
+    def counts(self) -> dict[str, int]:
+        """Row counts for summaries and tests."""
+        with Session(self.engine) as session:
+            def count(query: object) -> int:
+                return int(session.exec(query).one())  # type: ignore[call-overload]
+            return {
+                "articles": count(select(func.count()).select_from(Article)),
+                "matches": count(select(func.count()).select_from(MatchRow)),
+                "deliveries": count(select(func.count()).select_from(Delivery)),
+                "sent": count(select(func.count()).select_from(Delivery)
+                              .where(col(Delivery.sent_at).is_not(None))),
+            }
+
+    @wrap_errors
+    def outlet_status(self) -> list[OutletStatus]:
+        with Session(self.engine) as session:
+            return [
+                OutletStatus(o.id, o.name, o.url, o.failures, o.last_error,
+                             _aware(o.last_success_at), _aware(o.last_new_at))
+                for o in session.exec(select(Outlet).where(col(Outlet.active))
+                                      .order_by(col(Outlet.id)))
+            ]
+
+
+def _update_outlet(session: Session, u: OutletUpdate, found_new: bool) -> None:
+    values: dict[str, object] = {
+        "last_polled_at": u.polled_at, "next_poll_at": u.next_poll_at, "etag": u.etag,
+        "last_modified": u.last_modified, "failures": u.failures, "last_status": u.status,
+    }
+    if u.error is None:
+        values.update(last_success_at=u.polled_at, last_error=None)
+    else:
+        values.update(last_error=u.error, last_error_at=u.polled_at)
+    if u.moved_to:
+        values["url"] = u.moved_to
+    if found_new:
+        values["last_new_at"] = u.polled_at
+    session.execute(update(Outlet).where(col(Outlet.id) == u.outlet_id).values(**values))
+
+
+def _insert_article(session: Session, u: OutletUpdate, intent: ArticleIntent) -> int:
+    a = intent.article
+    result = session.execute(
+        insert(Article).values(
+            key=a.key, outlet_id=u.outlet_id, url=a.url, guid=a.guid, title=a.title,
+            text=a.text, author=a.author, lang=intent.lang, published_at=a.published,
+            seen_at=u.polled_at,
+        ).returning(Article.id)  # type: ignore[arg-type]
+    )
+    return int(result.scalar_one())
+
+
+def _match_row(article_id: int, m: Match) -> dict[str, object]:
+    return {
+        "article_id": article_id, "entry_id": m.entry_id, "kind": m.kind, "form": m.form,
+        "start_offset": m.start, "end_offset": m.end, "score": m.score, "reason": m.reason,
+        "snippet": m.snippet, "mark_start": m.snippet_mark[0], "mark_end": m.snippet_mark[1],
+    }
+
+
+def _matches_by_article(session: Session, article_ids: list[int]) -> dict[int, list[Match]]:
+    found: dict[int, list[Match]] = defaultdict(list)
+    for i in range(0, len(article_ids), _IN_BATCH):
+        batch = article_ids[i : i + _IN_BATCH]
+        query = select(MatchRow).where(col(MatchRow.article_id).in_(batch)).order_by(
+            col(MatchRow.id))
+        for r in session.exec(query):
+            found[r.article_id].append(Match(
+                entry_id=r.entry_id, kind=r.kind,  # type: ignore[arg-type]
+                form=r.form, start=r.start_offset, end=r.end_offset, score=r.score,
+                reason=r.reason, snippet=r.snippet, snippet_mark=(r.mark_start, r.mark_end),
+            ))
+    return found
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

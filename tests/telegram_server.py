@@ -1,0 +1,171 @@
+"""A fake Telegram Bot API on 127.0.0.1, reached through python-telegram-bot's base_url.
+
+It answers what trialwatch calls (getMe, sendMessage, ...) and rejects what
+Telegram rejects: a wrong token, an unknown chat, bad HTML, text over 4096
+characters. Faults can be queued to test 429, 5xx and refusals.
+"""
+
+import html
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "trialwatch",
+            "username": "trialwatch_bot"}
+CHANNEL = {"id": -1001234567890, "type": "channel", "title": "Trial Watch"}
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+                "blockquote", "tg-spoiler", "span", "tg-emoji"}
+_PIECE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^>]*)?)>|&(#\d+|#x[0-9a-fA-F]+|\w+);|[<>&]")
+
+
+def html_error(text: str) -> str | None:
+    """Telegram's complaint about `text` as HTML, or None if it would accept it."""
+    stack: list[str] = []
+    for m in _PIECE.finditer(text):
+        piece = m.group()
+        if piece in "<>&" and len(piece) == 1:
+            return f"Can't parse entities: character '{piece}' is reserved and must be escaped"
+        if piece.startswith("&"):
+            if m.group(4) not in ("lt", "gt", "amp", "quot") and not m.group(4).startswith("#"):
+                return f"Can't parse entities: unsupported HTML entity '{piece}'"
+            continue
+        closing, tag = m.group(1), m.group(2).lower()
+        if tag not in ALLOWED_TAGS:
+            return f'Can\'t parse entities: unsupported start tag "{tag}"'
+        if closing:
+            if not stack or stack.pop() != tag:
+                return f'Can\'t parse entities: can\'t find end tag corresponding to start tag "{tag}"'
+        else:
+            stack.append(tag)
+    if stack:
+        return f"Can't parse entities: can't find end of the entity starting with {stack[-1]}"
+    return None
+
+
+def visible_length(text: str, parse_mode: str | None) -> int:
+    if parse_mode == "HTML":
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Fault:
+    """A canned error for the next sendMessage call."""
+
+    status: int
+    description: str
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+@dataclass
+class FakeTelegram:
+    token: str
+    chat_id: str = str(CHANNEL["id"])
+    base_url: str = ""
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def texts(self) -> list[str]:
+        return [m["text"] for m in self.sent]
+
+    def handle(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        match = re.fullmatch(r"/bot([^/]+)/(\w+)", path)
+        if not match:
+            return 404, _error(404, "Not Found")
+        token, method = match.group(1), match.group(2).lower()
+        with self.lock:
+            self.calls.append((method, params))
+            if token != self.token:
+                return 401, _error(401, "Unauthorized")
+            if method == "getme":
+                return 200, {"ok": True, "result": BOT_USER}
+            if method == "sendmessage":
+                return self._send(params)
+            return 200, {"ok": True, "result": True}
+
+    def _send(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if self.faults:
+            fault = self.faults.pop(0)
+            if fault.delay:
+                time.sleep(fault.delay)
+            body = _error(fault.status, fault.description)
+            if fault.retry_after is not None:
+                body["parameters"] = {"retry_after": fault.retry_after}
+            return fault.status, body
+        if str(params.get("chat_id")) != self.chat_id:
+            return 400, _error(400, "Bad Request: chat not found")
+        text = str(params.get("text", ""))
+        mode = params.get("parse_mode")
+        if mode == "HTML" and (problem := html_error(text)):
+            return 400, _error(400, f"Bad Request: {problem}")
+        if not 1 <= visible_length(text, mode) <= 4096:
+            return 400, _error(400, "Bad Request: message is too long")
+        self.sent.append(params)
+        message = {"message_id": len(self.sent), "date": int(time.time()), "chat": CHANNEL,
+                   "sender_chat": CHANNEL, "text": text}
+        return 200, {"ok": True, "result": message}
+
+
+def _error(code: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": code, "description": description}
+
+
+def _decode(body: bytes, content_type: str) -> dict[str, Any]:
+    if "json" in content_type:
+        decoded: dict[str, Any] = json.loads(body or b"{}")
+        return decoded
+    params: dict[str, Any] = {}
+    for key, value in parse_qsl(body.decode(), keep_blank_values=True):
+        try:
+            params[key] = json.loads(value) if value[:1] in "{[" else value
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+@contextmanager
+def fake_telegram(token: str) -> Iterator[FakeTelegram]:
+    """Run the fake Bot API until the block ends; `base_url` goes in TRIALWATCH_TELEGRAM_API."""
+    state = FakeTelegram(token=token)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            params = _decode(self.rfile.read(length), self.headers.get("Content-Type", ""))
+            status, body = state.handle(self.path, params)
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

@@ -1,0 +1,124 @@
+"""`trialwatch run --once` and `digest` against loopback outlets and a fake Bot API."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from feeds.localserver import OutletServer
+from tests.conftest import DATA, TOKEN
+from tests.telegram_server import FakeTelegram
+
+pytestmark = pytest.mark.slow
+
+WATCHLIST = """
+defendants:
+  - id: zhylanbayev
+    name: Marat Zhylanbayev
+    aliases: [Марат Жыланбаев, Марата Жыланбаева]
+  - id: mukhammedkarim
+    name: Duman Mukhammedkarim
+  - id: tleuzhan
+    name: Aigerim Tleuzhan
+    aliases: [Айгерим Тлеужан, Айгерим Тлеужанның]
+cases:
+  - id: zhanaozen
+    name: Zhanaozen
+keywords:
+  - id: verdict
+    terms: [приговор, приговорил]
+    urgent: true
+"""
+
+NEW_ITEM = """
+    <item>
+      <title>Марата Жыланбаева перевели в другую колонию</title>
+      <link>https://rus.example-azattyq.test/a/zhylanbayev-transfer.html</link>
+      <guid isPermaLink="false">ru-1004</guid>
+      <pubDate>Sat, 21 Nov 2026 18:00:00 +0500</pubDate>
+      <description>Адвокат сообщил о переводе.</description>
+    </item>
+  </channel>"""
+
+
+@pytest.fixture
+def configured(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    outlet_server: OutletServer,
+    telegram: FakeTelegram,
+    database_url: str,
+) -> Path:
+    config = tmp_path / "config"
+    config.mkdir()
+    outlets = [("ru", "azattyq_ru.xml", "ru"), ("en", "eurasianet_en.xml", "en"),
+               ("kk", "azattyq_kk.atom", "kk"), ("broken", "broken_truncated.xml", "en"),
+               ("gone", "missing.xml", "en")]
+    (config / "feeds.yaml").write_text("feeds:\n" + "".join(
+        f"  - {{id: {i}, name: Outlet {i}, url: '{outlet_server.url(f)}', lang: {lang}}}\n"
+        for i, f, lang in outlets), encoding="utf-8")
+    (config / "watchlist.yaml").write_text(WATCHLIST, encoding="utf-8")
+    monkeypatch.setenv("TRIALWATCH_CONFIG_DIR", str(config))
+    monkeypatch.setenv("TRIALWATCH_DATABASE_URL", database_url)
+    monkeypatch.setenv("TRIALWATCH_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.setenv("TRIALWATCH_TELEGRAM_CHAT", telegram.chat_id)
+    monkeypatch.setenv("TRIALWATCH_TELEGRAM_API", telegram.base_url)
+    return config
+
+
+def test_cycle_digest_rerun_and_new_item(
+    configured: Path, telegram: FakeTelegram, feed_dir: Path, outlet_server: OutletServer
+) -> None:
+    """Urgent alerts go out after the cycle, the rest in the digest, each article once;
+    a rerun sends nothing and a new item is the only thing sent next time."""
+    assert main(["run", "--once"]) == 0
+    alerts = list(telegram.texts)
+    assert len(alerts) == 1  # the verdict on a watched person is urgent
+    assert "Марата Жыланбаева" in alerts[0] and "rus.example-azattyq.test" in alerts[0]
+    assert all(m["parse_mode"] == "HTML" for m in telegram.sent)
+    assert all(m["link_preview_options"] == {"is_disabled": True} for m in telegram.sent)
+
+    assert main(["digest"]) == 0
+    digest = telegram.texts[1:]
+    assert len(digest) == 1
+    assert "Duman Mukhammedkarim" in digest[0] and "Zhanaozen" in digest[0]
+    assert "Тлеужан" in digest[0]
+    assert "Жыланбаев" not in digest[0]  # already sent as an alert: never both
+
+    assert main(["run", "--once"]) == 0
+    assert main(["digest"]) == 0
+    assert len(telegram.sent) == 2  # nothing re-sent
+    etags = [h.get("If-None-Match") for h in outlet_server.requests_for("eurasianet_en.xml")]
+    assert etags[0] is None and etags[-1]  # the second poll was conditional
+
+    feed = feed_dir / "azattyq_ru.xml"
+    feed.write_text(feed.read_text(encoding="utf-8").replace("  </channel>", NEW_ITEM),
+                    encoding="utf-8")
+    assert main(["run", "--once"]) == 0
+    assert main(["digest"]) == 0
+    assert len(telegram.sent) == 3
+    assert "перевели в другую колонию" in telegram.texts[-1]
+    assert "Mukhammedkarim" not in telegram.texts[-1]
+
+
+def test_refused_messages_stay_queued(configured: Path, telegram: FakeTelegram) -> None:
+    """When the bot may not post, nothing is marked sent; once fixed, all of it goes out."""
+    real_chat = telegram.chat_id
+    telegram.chat_id = "-100999"  # Telegram answers "chat not found" for our chat
+    assert main(["run", "--once"]) == 0
+    assert main(["digest"]) == 0
+    assert telegram.sent == []
+    telegram.chat_id = real_chat
+    assert main(["run", "--once"]) == 0
+    assert main(["digest"]) == 0
+    assert len(telegram.sent) == 2
+
+
+def test_demo_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    """The newcomer's demo prints a digest from the sample feeds with no token."""
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "trialwatch digest" in out
+    assert "Duman Mukhammedkarim" in out
+    assert "demo-broken" in out and "parse failed" in out
+    assert (DATA / "feeds" / "azattyq_ru.xml").exists()
