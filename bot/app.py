@@ -58,8 +58,14 @@ def load_config(config_dir: Path) -> Config:
             else:
                 watchlist = parse_watchlist(text, str(path))
         except FileNotFoundError:
-            problems.append(ConfigProblem(str(path), None, "", "file not found; set "
-                                          "TRIALWATCH_CONFIG_DIR or copy the shipped config/"))
+            problems.append(
+                ConfigProblem(
+                    str(path),
+                    None,
+                    "",
+                    "file not found; set TRIALWATCH_CONFIG_DIR or copy the shipped config/",
+                )
+            )
         except ConfigError as e:
             problems.extend(e.problems)
     if problems:
@@ -133,19 +139,33 @@ async def run_forever(app: App) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     scheduler = AsyncIOScheduler(timezone=app.settings.tz)
-    tick = min([MAX_TICK, app.settings.default_every,
-                *(o.every for o in app.config.outlets if o.every)])
-    scheduler.add_job(_poll_job, IntervalTrigger(seconds=tick.total_seconds()), args=[app],
-                      id="poll", next_run_time=datetime.now(UTC), max_instances=1,
-                      coalesce=True)
+    tick = min(
+        [MAX_TICK, app.settings.default_every, *(o.every for o in app.config.outlets if o.every)]
+    )
+    scheduler.add_job(
+        _poll_job,
+        IntervalTrigger(seconds=tick.total_seconds()),
+        args=[app],
+        id="poll",
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+    )
     for at in app.settings.digest_times:
-        scheduler.add_job(_digest_job, CronTrigger(hour=at.hour, minute=at.minute,
-                                                   timezone=app.settings.tz),
-                          args=[app], id=f"digest-{at:%H%M}", coalesce=True,
-                          misfire_grace_time=3600)
+        scheduler.add_job(
+            _digest_job,
+            CronTrigger(hour=at.hour, minute=at.minute, timezone=app.settings.tz),
+            args=[app],
+            id=f"digest-{at:%H%M}",
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
     scheduler.start()
-    log.info("trialwatch running: %d outlets, digest at %s", len(app.config.outlets),
-             app.settings.digest_at)
+    log.info(
+        "trialwatch running: %d outlets, digest at %s",
+        len(app.config.outlets),
+        app.settings.digest_at,
+    )
     try:
         await stop.wait()
     finally:

@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="poll outlets on schedule and send alerts and digests")
-    run.add_argument("--once", action="store_true", help="one poll cycle of every outlet, then exit")
+    run.add_argument(
+        "--once", action="store_true", help="one poll cycle of every outlet, then exit"
+    )
     run.set_defaults(handler=cmd_run)
 
     digest = sub.add_parser("digest", help="send the pending digest now")
@@ -93,7 +95,10 @@ def _report(results: Sequence[Any]) -> None:
     failed = [r for r in results if r.error]
     log.info(
         "cycle done: %d outlets, %d failed, %d new articles, %d matched",
-        len(results), len(failed), sum(r.new for r in results), sum(r.matched for r in results),
+        len(results),
+        len(failed),
+        sum(r.new for r in results),
+        sum(r.matched for r in results),
     )
 
 
@@ -160,11 +165,22 @@ def cmd_match(args: argparse.Namespace) -> int:
                 ) from None
             for m in matcher.match(title, body, article.get("lang")):
                 if args.all or m.deliverable:
-                    print(json.dumps({
-                        "article": ident, "entry": m.entry_id, "kind": m.kind, "form": m.form,
-                        "start": m.start, "end": m.end, "score": m.score, "reason": m.reason,
-                        "snippet": m.snippet,
-                    }, ensure_ascii=False))
+                    print(
+                        json.dumps(
+                            {
+                                "article": ident,
+                                "entry": m.entry_id,
+                                "kind": m.kind,
+                                "form": m.form,
+                                "start": m.start,
+                                "end": m.end,
+                                "score": m.score,
+                                "reason": m.reason,
+                                "snippet": m.snippet,
+                            },
+                            ensure_ascii=False,
+                        )
+                    )
     return 0
 
 
@@ -177,7 +193,7 @@ class _open_input:
         if self.name == "-":
             return iter(sys.stdin)
         try:
-            self.file = Path(self.name).open(encoding="utf-8")  # noqa: SIM115
+            self.file = Path(self.name).open(encoding="utf-8")
         except OSError as e:
             raise TrialwatchError(f"{self.name}: cannot read: {e.strerror}") from None
         return iter(self.file)
@@ -196,8 +212,10 @@ def _print_table(matches: Sequence[Any], out: TextIO) -> None:
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[5],
-              file=out)
+        print(
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[5],
+            file=out,
+        )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

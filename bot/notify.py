@@ -33,16 +33,18 @@ class ConsoleNotifier:
         print(to_plain(text_html), file=self.stream, flush=True)
 
 
-def make_bot(token: str, base_url: str | None = None) -> ExtBot[None]:
+def make_bot(token: str, base_url: str | None = None) -> ExtBot[int]:
     """A bot that respects flood limits and waits out `RetryAfter` a few times."""
-    kwargs = {"base_url": base_url.rstrip("/") + "/bot"} if base_url else {}
-    return ExtBot(token, rate_limiter=AIORateLimiter(max_retries=3), **kwargs)
+    limiter: AIORateLimiter = AIORateLimiter(max_retries=3)
+    if base_url:
+        return ExtBot(token, base_url=base_url.rstrip("/") + "/bot", rate_limiter=limiter)
+    return ExtBot(token, rate_limiter=limiter)
 
 
 class TelegramNotifier:
     """Send to one chat as HTML without link previews."""
 
-    def __init__(self, bot: ExtBot[None], chat_id: int | str) -> None:
+    def __init__(self, bot: ExtBot[int], chat_id: int | str) -> None:
         self.bot = bot
         self.chat_id = chat_id
 
@@ -65,7 +67,9 @@ class TelegramNotifier:
         for attempt in range(NETWORK_RETRIES + 1):
             try:
                 await self.bot.send_message(
-                    self.chat_id, text, parse_mode=parse_mode,
+                    self.chat_id,
+                    text,
+                    parse_mode=parse_mode,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
                 return
@@ -74,9 +78,11 @@ class TelegramNotifier:
             except RetryAfter as e:
                 if attempt == NETWORK_RETRIES:
                     raise
-                await asyncio.sleep(e.retry_after.total_seconds()
-                                    if hasattr(e.retry_after, "total_seconds")
-                                    else float(e.retry_after))
+                await asyncio.sleep(
+                    e.retry_after.total_seconds()
+                    if hasattr(e.retry_after, "total_seconds")
+                    else float(e.retry_after)
+                )
             except NetworkError:
                 if attempt == NETWORK_RETRIES:
                     raise
@@ -85,8 +91,10 @@ class TelegramNotifier:
     def _error(self, e: Exception) -> DeliveryError:
         hint = ""
         if isinstance(e, Forbidden) or "chat not found" in str(e).lower():
-            hint = (f"; check TRIALWATCH_TELEGRAM_CHAT ({self.chat_id}) and that the bot is an "
-                    "administrator of the channel with the right to post")
+            hint = (
+                f"; check TRIALWATCH_TELEGRAM_CHAT ({self.chat_id}) and that the bot is an "
+                "administrator of the channel with the right to post"
+            )
         elif isinstance(e, InvalidToken):
             hint = "; check TRIALWATCH_TELEGRAM_TOKEN"
         return DeliveryError(f"Telegram refused the message: {type(e).__name__}: {e}{hint}")

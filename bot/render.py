@@ -67,7 +67,8 @@ def render_digest(
     day = now.astimezone(tz).strftime("%d %b %Y")
     header = f"📰 <b>trialwatch digest</b>, {day}: {len(items)} articles\n"
     messages: list[Message] = []
-    parts, ids = [header], []
+    parts: list[str] = [header]
+    ids: list[int] = []
     for label in sorted(groups, key=lambda g: (g.startswith("Keyword"), g.casefold())):
         heading = f"\n<b>{html.escape(label)}</b>\n"
         parts.append(heading)
@@ -84,8 +85,9 @@ def render_digest(
 
 def _group_label(item: DeliveryItem, name_of: NameOf) -> str:
     main = _ordered(item.matches)[0]
-    return f"Keyword: {name_of(main.entry_id)}" if main.kind == "keyword" else name_of(
-        main.entry_id)
+    return (
+        f"Keyword: {name_of(main.entry_id)}" if main.kind == "keyword" else name_of(main.entry_id)
+    )
 
 
 def _ordered(matches: Sequence[Match]) -> list[Match]:
@@ -120,7 +122,7 @@ def _snippet(match: Match) -> str:
     before = text[:start][-SNIPPET_MAX // 2 :]
     after = text[end:][: SNIPPET_MAX // 2]
     form = _clip(text[start:end], 100)
-    return (f"<i>{html.escape(before)}<b>{html.escape(form)}</b>{html.escape(after)}</i>")
+    return f"<i>{html.escape(before)}<b>{html.escape(form)}</b>{html.escape(after)}</i>"
 
 
 def _clip(text: str, limit: int) -> str:

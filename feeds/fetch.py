@@ -24,16 +24,19 @@ _PERMANENT = {301, 308}
 _TRANSIENT_STATUS = {500, 502, 504}
 
 
-def make_client(*, timeout: float = 20.0, transport: httpx.AsyncBaseTransport | None = None) -> (
-    httpx.AsyncClient
-):
+def make_client(
+    *, timeout: float = 20.0, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
     """The one client a process uses: redirects followed, polite User-Agent, timeouts."""
     return httpx.AsyncClient(
         follow_redirects=True,
         max_redirects=5,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, "
-                 "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"},
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "application/rss+xml, application/atom+xml, "
+            "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+        },
         limits=httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY),
         transport=transport,
     )

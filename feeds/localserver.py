@@ -41,7 +41,7 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            server.requests.append((self.path, {k: v for k, v in self.headers.items()}))
+            server.requests.append((self.path, dict(self.headers.items())))
             canned = server.canned.get(self.path)
             if canned is not None:
                 return self._reply(canned.status, canned.body, canned.headers)

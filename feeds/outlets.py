@@ -1,11 +1,11 @@
 """The outlets file (`config/feeds.yaml`). Pure: parses text, does no I/O.
 
-    feeds:
-      - id: eurasianet          # lowercase letters, digits, - and _
-        name: Eurasianet
-        url: https://eurasianet.org/rss
-        lang: en                # en | ru | kk | other ISO code
-        every: 30m              # optional, overrides TRIALWATCH_POLL_EVERY
+feeds:
+  - id: eurasianet          # lowercase letters, digits, - and _
+    name: Eurasianet
+    url: https://eurasianet.org/rss
+    lang: en                # en | ru | kk | other ISO code
+    every: 30m              # optional, overrides TRIALWATCH_POLL_EVERY
 """
 
 import re

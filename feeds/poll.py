@@ -84,9 +84,7 @@ async def poll_outlets(
             yield _store_failure(fetched, e, store, now)
 
 
-def _store_one(
-    fetched: FetchResult, store: PollStore, match: MatchFn, now: datetime
-) -> PollResult:
+def _store_one(fetched: FetchResult, store: PollStore, match: MatchFn, now: datetime) -> PollResult:
     outlet = fetched.outlet
     if fetched.error is not None:
         raise fetched.error
@@ -130,7 +128,10 @@ def _store_failure(
             outlet_id=outlet.id,
             polled_at=now,
             next_poll_at=next_poll_at(
-                now, outlet.every, failures=failures, retry_after=retry_after,
+                now,
+                outlet.every,
+                failures=failures,
+                retry_after=retry_after,
                 jitter=random.random(),
             ),
             etag=outlet.etag,

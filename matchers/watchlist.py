@@ -1,23 +1,23 @@
 """The watchlist: who and what the user follows. Pure: parses text, does no I/O.
 
-    defendants:                 # people; `people:` is accepted as a synonym
-      - id: kulekbayev
-        name: Ruslan Kulekbayev # any script; given name(s) then surname
-        aliases: [Кулекбаев Руслан]
-        surname: Kulekbayev     # optional, when the order is unusual
-        common: false           # true: the surname alone is not enough
-        exclude: [wrestler]     # phrases that veto a match in the same sentence
-    cases:
-      - id: bloody-january
-        name: Bloody January
-        aliases: [Кровавый январь, Қанды Қаңтар]
-        together:               # optional: every group in one sentence; a|b = either
-          - [January, 2022, protests|unrest]
-    keywords:
-      - id: verdict
-        terms: [verdict, sentenced, приговор, үкім]
-        urgent: true            # a person/case match with this keyword is sent at once
-        with: [Kazakhstan, Казахстан]   # optional scope: only when one of these appears
+defendants:                 # people; `people:` is accepted as a synonym
+  - id: kulekbayev
+    name: Ruslan Kulekbayev # any script; given name(s) then surname
+    aliases: [Кулекбаев Руслан]
+    surname: Kulekbayev     # optional, when the order is unusual
+    common: false           # true: the surname alone is not enough
+    exclude: [wrestler]     # phrases that veto a match in the same sentence
+cases:
+  - id: bloody-january
+    name: Bloody January
+    aliases: [Кровавый январь, Қанды Қаңтар]
+    together:               # optional: every group in one sentence; a|b = either
+      - [January, 2022, protests|unrest]
+keywords:
+  - id: verdict
+    terms: [verdict, sentenced, приговор, үкім]
+    urgent: true            # a person/case match with this keyword is sent at once
+    with: [Kazakhstan, Казахстан]   # optional scope: only when one of these appears
 """
 
 import re
@@ -74,10 +74,9 @@ class Watchlist:
 
     def name_of(self, entry_id: str) -> str:
         """The display name of an entry, or its id when it is gone from the list."""
-        for entry in (*self.people, *self.cases):
-            if entry.id == entry_id:
-                return entry.name
-        return entry_id
+        entries: tuple[Person | Case, ...] = (*self.people, *self.cases)
+        names = {e.id: e.name for e in entries}
+        return names.get(entry_id, entry_id)
 
 
 SECTIONS = {"defendants", "people", "cases", "keywords"}
@@ -103,7 +102,8 @@ def parse_watchlist(text: str, path: str = "watchlist.yaml") -> Watchlist:
     ]
     cases = [_case(located, key, item) for key, item in records(located, "cases")]
     keywords = [_keyword(located, key, item) for key, item in records(located, "keywords")]
-    keyed = [(key, entry.id) for key, entry in (*people, *cases, *keywords) if entry.id]
+    entries: list[tuple[str, Person | Case | Keyword]] = [*people, *cases, *keywords]
+    keyed = [(key, entry.id) for key, entry in entries if entry.id]
     unique_ids(located, keyed, lambda i: bool(ID_PATTERN.match(i)), ID_RULE)
     located.check()
     return Watchlist(
@@ -156,9 +156,7 @@ def _keyword(located: Located, key: str, item: dict[str, Any]) -> tuple[str, Key
     )
 
 
-def _together(
-    located: Located, key: str, value: Any
-) -> tuple[tuple[tuple[str, ...], ...], ...]:
+def _together(located: Located, key: str, value: Any) -> tuple[tuple[tuple[str, ...], ...], ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(p, list) for p in value):

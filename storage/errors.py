@@ -24,7 +24,9 @@ def wrap_errors(func: Callable[P, T]) -> Callable[P, T]:
         try:
             return func(*args, **kwargs)
         except SQLAlchemyError as e:
-            raise StorageError(f"database error in {func.__name__}: {e.__class__.__name__}: "
-                               f"{str(e).splitlines()[0]}") from e
+            raise StorageError(
+                f"database error in {func.__name__}: {e.__class__.__name__}: "
+                f"{str(e).splitlines()[0]}"
+            ) from e
 
     return wrapper

@@ -1,6 +1,7 @@
 """The tables. Every datetime is timezone-aware UTC."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -10,7 +11,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _when(nullable: bool = True) -> datetime | None:
+def _when(nullable: bool = True) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
 
 

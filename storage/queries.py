@@ -60,18 +60,30 @@ class Store:
                 row.active = False
             for config in configs:
                 every = int((config.every or default_every).total_seconds())
-                row = rows.get(config.id)
-                if row is None:
-                    row = Outlet(id=config.id, name=config.name, config_url=config.url,
-                                 url=config.url, lang=config.lang, every_seconds=every,
-                                 next_poll_at=now)
-                elif row.config_url != config.url:
+                existing = rows.get(config.id)
+                if existing is None:
+                    row = Outlet(
+                        id=config.id,
+                        name=config.name,
+                        config_url=config.url,
+                        url=config.url,
+                        lang=config.lang,
+                        every_seconds=every,
+                        next_poll_at=now,
+                    )
+                else:
+                    row = existing
+                if existing is not None and row.config_url != config.url:
                     # The user changed the URL: forget redirects and validators.
                     row.config_url = row.url = config.url
                     row.etag = row.last_modified = None
                     row.next_poll_at = now
                 row.name, row.lang, row.every_seconds, row.active = (
-                    config.name, config.lang, every, True)
+                    config.name,
+                    config.lang,
+                    every,
+                    True,
+                )
                 session.add(row)
             session.commit()
 
@@ -86,9 +98,14 @@ class Store:
         with Session(self.engine) as session:
             return [
                 OutletForPoll(
-                    id=o.id, name=o.name, url=o.url, lang=o.lang,
-                    every=timedelta(seconds=o.every_seconds), etag=o.etag,
-                    last_modified=o.last_modified, failures=o.failures,
+                    id=o.id,
+                    name=o.name,
+                    url=o.url,
+                    lang=o.lang,
+                    every=timedelta(seconds=o.every_seconds),
+                    etag=o.etag,
+                    last_modified=o.last_modified,
+                    failures=o.failures,
                 )
                 for o in session.exec(query)
             ]
@@ -110,12 +127,17 @@ class Store:
             for intent in intents:
                 article_id = _insert_article(session, update_, intent)
                 if intent.matches:
-                    session.execute(insert(MatchRow), [_match_row(article_id, m)
-                                                        for m in intent.matches])
+                    session.execute(
+                        insert(MatchRow), [_match_row(article_id, m) for m in intent.matches]
+                    )
                 if intent.deliverable:
-                    session.execute(insert(Delivery).values(
-                        article_id=article_id, urgent=intent.urgent,
-                        created_at=update_.polled_at))
+                    session.execute(
+                        insert(Delivery).values(
+                            article_id=article_id,
+                            urgent=intent.urgent,
+                            created_at=update_.polled_at,
+                        )
+                    )
 
     @wrap_errors
     def pending(self, *, urgent: bool) -> list[DeliveryItem]:
@@ -132,8 +154,12 @@ class Store:
             matches = _matches_by_article(session, [a.id for _, a, _ in rows if a.id])
             return [
                 DeliveryItem(
-                    delivery_id=d.id or 0, urgent=d.urgent, outlet=o.name, title=a.title,
-                    url=a.url, published=_aware(a.published_at),
+                    delivery_id=d.id or 0,
+                    urgent=d.urgent,
+                    outlet=o.name,
+                    title=a.title,
+                    url=a.url,
+                    published=_aware(a.published_at),
                     seen=_aware(a.seen_at) or datetime.now(UTC),
                     matches=tuple(matches.get(a.id or 0, ())),
                 )
@@ -164,31 +190,48 @@ class Store:
     def counts(self) -> dict[str, int]:
         """Row counts for summaries and tests."""
         with Session(self.engine) as session:
+
             def count(query: object) -> int:
                 return int(session.exec(query).one())  # type: ignore[call-overload]
+
             return {
                 "articles": count(select(func.count()).select_from(Article)),
                 "matches": count(select(func.count()).select_from(MatchRow)),
                 "deliveries": count(select(func.count()).select_from(Delivery)),
-                "sent": count(select(func.count()).select_from(Delivery)
-                              .where(col(Delivery.sent_at).is_not(None))),
+                "sent": count(
+                    select(func.count())
+                    .select_from(Delivery)
+                    .where(col(Delivery.sent_at).is_not(None))
+                ),
             }
 
     @wrap_errors
     def outlet_status(self) -> list[OutletStatus]:
         with Session(self.engine) as session:
             return [
-                OutletStatus(o.id, o.name, o.url, o.failures, o.last_error,
-                             _aware(o.last_success_at), _aware(o.last_new_at))
-                for o in session.exec(select(Outlet).where(col(Outlet.active))
-                                      .order_by(col(Outlet.id)))
+                OutletStatus(
+                    o.id,
+                    o.name,
+                    o.url,
+                    o.failures,
+                    o.last_error,
+                    _aware(o.last_success_at),
+                    _aware(o.last_new_at),
+                )
+                for o in session.exec(
+                    select(Outlet).where(col(Outlet.active)).order_by(col(Outlet.id))
+                )
             ]
 
 
 def _update_outlet(session: Session, u: OutletUpdate, found_new: bool) -> None:
     values: dict[str, object] = {
-        "last_polled_at": u.polled_at, "next_poll_at": u.next_poll_at, "etag": u.etag,
-        "last_modified": u.last_modified, "failures": u.failures, "last_status": u.status,
+        "last_polled_at": u.polled_at,
+        "next_poll_at": u.next_poll_at,
+        "etag": u.etag,
+        "last_modified": u.last_modified,
+        "failures": u.failures,
+        "last_status": u.status,
     }
     if u.error is None:
         values.update(last_success_at=u.polled_at, last_error=None)
@@ -204,20 +247,37 @@ def _update_outlet(session: Session, u: OutletUpdate, found_new: bool) -> None:
 def _insert_article(session: Session, u: OutletUpdate, intent: ArticleIntent) -> int:
     a = intent.article
     result = session.execute(
-        insert(Article).values(
-            key=a.key, outlet_id=u.outlet_id, url=a.url, guid=a.guid, title=a.title,
-            text=a.text, author=a.author, lang=intent.lang, published_at=a.published,
+        insert(Article)
+        .values(
+            key=a.key,
+            outlet_id=u.outlet_id,
+            url=a.url,
+            guid=a.guid,
+            title=a.title,
+            text=a.text,
+            author=a.author,
+            lang=intent.lang,
+            published_at=a.published,
             seen_at=u.polled_at,
-        ).returning(Article.id)  # type: ignore[arg-type]
+        )
+        .returning(col(Article.id))
     )
     return int(result.scalar_one())
 
 
 def _match_row(article_id: int, m: Match) -> dict[str, object]:
     return {
-        "article_id": article_id, "entry_id": m.entry_id, "kind": m.kind, "form": m.form,
-        "start_offset": m.start, "end_offset": m.end, "score": m.score, "reason": m.reason,
-        "snippet": m.snippet, "mark_start": m.snippet_mark[0], "mark_end": m.snippet_mark[1],
+        "article_id": article_id,
+        "entry_id": m.entry_id,
+        "kind": m.kind,
+        "form": m.form,
+        "start_offset": m.start,
+        "end_offset": m.end,
+        "score": m.score,
+        "reason": m.reason,
+        "snippet": m.snippet,
+        "mark_start": m.snippet_mark[0],
+        "mark_end": m.snippet_mark[1],
     }
 
 
@@ -225,14 +285,23 @@ def _matches_by_article(session: Session, article_ids: list[int]) -> dict[int, l
     found: dict[int, list[Match]] = defaultdict(list)
     for i in range(0, len(article_ids), _IN_BATCH):
         batch = article_ids[i : i + _IN_BATCH]
-        query = select(MatchRow).where(col(MatchRow.article_id).in_(batch)).order_by(
-            col(MatchRow.id))
+        query = (
+            select(MatchRow).where(col(MatchRow.article_id).in_(batch)).order_by(col(MatchRow.id))
+        )
         for r in session.exec(query):
-            found[r.article_id].append(Match(
-                entry_id=r.entry_id, kind=r.kind,  # type: ignore[arg-type]
-                form=r.form, start=r.start_offset, end=r.end_offset, score=r.score,
-                reason=r.reason, snippet=r.snippet, snippet_mark=(r.mark_start, r.mark_end),
-            ))
+            found[r.article_id].append(
+                Match(
+                    entry_id=r.entry_id,
+                    kind=r.kind,  # type: ignore[arg-type]
+                    form=r.form,
+                    start=r.start_offset,
+                    end=r.end_offset,
+                    score=r.score,
+                    reason=r.reason,
+                    snippet=r.snippet,
+                    snippet_mark=(r.mark_start, r.mark_end),
+                )
+            )
     return found
 
 

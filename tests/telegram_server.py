@@ -17,12 +17,34 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "trialwatch",
-            "username": "trialwatch_bot"}
+BOT_USER = {
+    "id": 7000000001,
+    "is_bot": True,
+    "first_name": "trialwatch",
+    "username": "trialwatch_bot",
+}
 CHANNEL = {"id": -1001234567890, "type": "channel", "title": "Trial Watch"}
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-                "blockquote", "tg-spoiler", "span", "tg-emoji"}
-_PIECE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^>]*)?)>|&(#\d+|#x[0-9a-fA-F]+|\w+);|[<>&]")
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-spoiler",
+    "span",
+    "tg-emoji",
+}
+_PIECE = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^>]*)?)>|&(#\d+|#x[0-9a-fA-F]+|\w+);|[<>&]"
+)
 
 
 def html_error(text: str) -> str | None:
@@ -41,7 +63,9 @@ def html_error(text: str) -> str | None:
             return f'Can\'t parse entities: unsupported start tag "{tag}"'
         if closing:
             if not stack or stack.pop() != tag:
-                return f'Can\'t parse entities: can\'t find end tag corresponding to start tag "{tag}"'
+                return (
+                    f"Can't parse entities: can't find end tag corresponding to start tag \"{tag}\""
+                )
         else:
             stack.append(tag)
     if stack:
@@ -112,8 +136,13 @@ class FakeTelegram:
         if not 1 <= visible_length(text, mode) <= 4096:
             return 400, _error(400, "Bad Request: message is too long")
         self.sent.append(params)
-        message = {"message_id": len(self.sent), "date": int(time.time()), "chat": CHANNEL,
-                   "sender_chat": CHANNEL, "text": text}
+        message = {
+            "message_id": len(self.sent),
+            "date": int(time.time()),
+            "chat": CHANNEL,
+            "sender_chat": CHANNEL,
+            "text": text,
+        }
         return 200, {"ok": True, "result": message}
 
 

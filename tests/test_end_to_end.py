@@ -51,12 +51,21 @@ def configured(
 ) -> Path:
     config = tmp_path / "config"
     config.mkdir()
-    outlets = [("ru", "azattyq_ru.xml", "ru"), ("en", "eurasianet_en.xml", "en"),
-               ("kk", "azattyq_kk.atom", "kk"), ("broken", "broken_truncated.xml", "en"),
-               ("gone", "missing.xml", "en")]
-    (config / "feeds.yaml").write_text("feeds:\n" + "".join(
-        f"  - {{id: {i}, name: Outlet {i}, url: '{outlet_server.url(f)}', lang: {lang}}}\n"
-        for i, f, lang in outlets), encoding="utf-8")
+    outlets = [
+        ("ru", "azattyq_ru.xml", "ru"),
+        ("en", "eurasianet_en.xml", "en"),
+        ("kk", "azattyq_kk.atom", "kk"),
+        ("broken", "broken_truncated.xml", "en"),
+        ("gone", "missing.xml", "en"),
+    ]
+    (config / "feeds.yaml").write_text(
+        "feeds:\n"
+        + "".join(
+            f"  - {{id: {i}, name: Outlet {i}, url: '{outlet_server.url(f)}', lang: {lang}}}\n"
+            for i, f, lang in outlets
+        ),
+        encoding="utf-8",
+    )
     (config / "watchlist.yaml").write_text(WATCHLIST, encoding="utf-8")
     monkeypatch.setenv("TRIALWATCH_CONFIG_DIR", str(config))
     monkeypatch.setenv("TRIALWATCH_DATABASE_URL", database_url)
@@ -92,8 +101,9 @@ def test_cycle_digest_rerun_and_new_item(
     assert etags[0] is None and etags[-1]  # the second poll was conditional
 
     feed = feed_dir / "azattyq_ru.xml"
-    feed.write_text(feed.read_text(encoding="utf-8").replace("  </channel>", NEW_ITEM),
-                    encoding="utf-8")
+    feed.write_text(
+        feed.read_text(encoding="utf-8").replace("  </channel>", NEW_ITEM), encoding="utf-8"
+    )
     assert main(["run", "--once"]) == 0
     assert main(["digest"]) == 0
     assert len(telegram.sent) == 3

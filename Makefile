@@ -1,0 +1,33 @@
+# Executable documentation: the commands the README and CI use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench run clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)  ## the newcomer's first run: sample feeds, console output, no token
+	$(BIN)/trialwatch demo
+
+test: $(STAMP)  ## the whole test suite (PostgreSQL too when TRIALWATCH_TEST_POSTGRES_URL is set)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.match
+
+run: $(STAMP)
+	$(BIN)/trialwatch run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
