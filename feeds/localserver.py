@@ -4,6 +4,7 @@ Serves files from a folder with ETag / If-None-Match support, records every
 request, and lets a caller override any path with a canned response.
 """
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Iterator
@@ -62,7 +63,8 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if status != 304:
-                self.wfile.write(body)
+                with contextlib.suppress(ConnectionError):  # the client gave up: fine
+                    self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test and demo output clean

@@ -115,7 +115,7 @@ def parse_watchlist(text: str, path: str = "watchlist.yaml") -> Watchlist:
 
 def _person(located: Located, key: str, item: dict[str, Any]) -> tuple[str, Person]:
     check_keys(located, key, item, {"id", "name"}, PERSON_KEYS)
-    name = text_value(located, f"{key}.name", item.get("name")) or ""
+    name = _text(located, key, item, "name")
     surname = None
     if item.get("surname") is not None:
         surname = text_value(located, f"{key}.surname", item["surname"])
@@ -135,7 +135,7 @@ def _case(located: Located, key: str, item: dict[str, Any]) -> tuple[str, Case]:
     check_keys(located, key, item, {"id", "name"}, CASE_KEYS)
     return key, Case(
         id=_ident(located, key, item),
-        name=text_value(located, f"{key}.name", item.get("name")) or "",
+        name=_text(located, key, item, "name"),
         aliases=tuple(text_list(located, f"{key}.aliases", item.get("aliases"))),
         together=_together(located, f"{key}.together", item.get("together")),
         exclude=tuple(text_list(located, f"{key}.exclude", item.get("exclude"))),
@@ -173,7 +173,14 @@ def _together(located: Located, key: str, value: Any) -> tuple[tuple[tuple[str, 
 
 
 def _ident(located: Located, key: str, item: dict[str, Any]) -> str:
-    return text_value(located, f"{key}.id", item.get("id")) or "" if "id" in item else ""
+    return _text(located, key, item, "id")
+
+
+def _text(located: Located, key: str, item: dict[str, Any], name: str) -> str:
+    """A required text field; a missing one was already reported by `check_keys`."""
+    if name not in item:
+        return ""
+    return text_value(located, f"{key}.{name}", item[name]) or ""
 
 
 def _flag(located: Located, key: str, value: Any) -> bool:

@@ -39,6 +39,24 @@ class Located:
             raise ConfigError(self.problems)
 
 
+def _syntax_problem(error: yaml.YAMLError, path: str) -> ConfigProblem:
+    # An unclosed bracket or quote is reported at the end of the file; the
+    # context mark says where the unclosed thing started, which is what to fix.
+    problem_mark = getattr(error, "problem_mark", None)
+    context_mark = getattr(error, "context_mark", None)
+    mark = context_mark or problem_mark
+    reason = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    if context and problem_mark is not None:
+        reason = f"{context}: {reason} (line {problem_mark.line + 1})"
+    return ConfigProblem(
+        path,
+        mark.line + 1 if mark is not None else None,
+        "",
+        f"invalid YAML: {reason}; check indentation, brackets and quotes",
+    )
+
+
 def _parent(key: str) -> str:
     cut = max(key.rfind("."), key.rfind("["))
     return key[:cut] if cut > 0 else ""
@@ -49,12 +67,7 @@ def load_located(text: str, path: str) -> Located:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(e, "problem", None) or str(e)
-        raise ConfigError(
-            [ConfigProblem(path, line, "", f"invalid YAML: {reason}; check indentation and quotes")]
-        ) from e
+        raise ConfigError([_syntax_problem(e, path)]) from e
     located = Located(data=None, path=path)
     if node is not None:
         located.lines[""] = node.start_mark.line + 1

@@ -1,0 +1,81 @@
+"""The HTTP adapter, against a real outlet server on 127.0.0.1."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feeds.fetch import MAX_BODY, USER_AGENT, fetch_one, make_client
+from feeds.localserver import Canned, OutletServer
+from feeds.records import OutletForPoll
+
+pytestmark = pytest.mark.slow
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def outlet(url: str, **kwargs: object) -> OutletForPoll:
+    return OutletForPoll(id="o", name="O", url=url, lang="en", every=timedelta(minutes=15),
+                         **kwargs)  # type: ignore[arg-type]
+
+
+async def test_conditional_get_and_not_modified(outlet_server: OutletServer) -> None:
+    """The ETag is stored and sent back; a 304 is 'not modified', not an error."""
+    async with make_client() as client:
+        first = await fetch_one(client, outlet(outlet_server.url("eurasianet_en.xml")))
+        assert first.feed is not None and first.feed.status == 200 and first.feed.etag
+        second = await fetch_one(client, outlet(outlet_server.url("eurasianet_en.xml"),
+                                                etag=first.feed.etag))
+    assert second.error is None and second.feed is not None and second.feed.not_modified
+    seen = outlet_server.requests_for("eurasianet_en.xml")
+    assert seen[0].get("User-Agent") == USER_AGENT
+    assert seen[1].get("If-None-Match") == first.feed.etag
+
+
+async def test_server_errors_are_retried_client_errors_are_not(
+    outlet_server: OutletServer,
+) -> None:
+    """A 500 is tried again (three attempts); a 404 once; both end as errors, not raises."""
+    outlet_server.canned["/down"] = Canned(status=500)
+    outlet_server.canned["/gone"] = Canned(status=404)
+    async with make_client() as client:
+        down = await fetch_one(client, outlet(outlet_server.url("down")))
+        gone = await fetch_one(client, outlet(outlet_server.url("gone")))
+    assert down.error is not None and down.error.status == 500
+    assert gone.error is not None and "HTTP 404" in str(gone.error)
+    assert len(outlet_server.requests_for("down")) == 3
+    assert len(outlet_server.requests_for("gone")) == 1
+
+
+async def test_retry_after_is_honoured(outlet_server: OutletServer) -> None:
+    """A 429/503 with Retry-After tells the scheduler how long to leave the outlet alone."""
+    outlet_server.canned["/busy"] = Canned(status=429, headers={"Retry-After": "600"})
+    async with make_client() as client:
+        result = await fetch_one(client, outlet(outlet_server.url("busy")), now=NOW)
+    assert result.error is not None and result.retry_after == timedelta(seconds=600)
+
+
+async def test_permanent_redirect_reports_new_url(outlet_server: OutletServer) -> None:
+    """A 301 is followed and the new URL is reported so storage can update it."""
+    target = outlet_server.url("eurasianet_en.xml")
+    outlet_server.canned["/old"] = Canned(status=301, headers={"Location": target})
+    outlet_server.canned["/temp"] = Canned(status=302, headers={"Location": target})
+    async with make_client() as client:
+        moved = await fetch_one(client, outlet(outlet_server.url("old")))
+        temporary = await fetch_one(client, outlet(outlet_server.url("temp")))
+    assert moved.feed is not None and moved.feed.moved_to == target
+    assert temporary.feed is not None and temporary.feed.moved_to is None
+
+
+async def test_body_over_the_cap_is_refused(outlet_server: OutletServer) -> None:
+    """An endless or huge body is cut off with a clear error instead of eating memory."""
+    outlet_server.canned["/huge"] = Canned(body=b"<rss>" + b" " * (MAX_BODY + 10))
+    async with make_client() as client:
+        result = await fetch_one(client, outlet(outlet_server.url("huge")))
+    assert result.error is not None and "cap" in str(result.error)
+
+
+async def test_connection_refused_is_an_error_value() -> None:
+    """A dead host is a FetchError naming the outlet and URL, never an exception."""
+    async with make_client(timeout=2) as client:
+        result = await fetch_one(client, outlet("http://127.0.0.1:9/rss"))
+    assert result.error is not None
+    assert str(result.error).startswith("fetch failed: o 'http://127.0.0.1:9/rss': httpx.")
