@@ -108,7 +108,7 @@ def _entry(item: DeliveryItem, tz: ZoneInfo, name_of: NameOf) -> str:
         f"<b>{html.escape(name_of(m.entry_id))}</b> ({html.escape(m.reason)})"
         for m in seen_entries.values()
     )
-    lines = [headline, f"{html.escape(item.outlet)} · {when}", f"Matched: {matched}"]
+    lines = [headline, f"{html.escape(_clip(item.outlet, 100))} · {when}", f"Matched: {matched}"]
     if ordered:
         lines.append(_snippet(ordered[0]))
     return "\n".join(lines)

@@ -131,7 +131,9 @@ async def _get_with_retries(client: httpx.AsyncClient, outlet: OutletForPoll) ->
 async def _read_capped(response: httpx.Response, outlet: OutletForPoll) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
-        raise FetchError(outlet.id, outlet.url, f"body of {declared} bytes is over the {MAX_BODY}-byte cap")
+        raise FetchError(
+            outlet.id, outlet.url, f"body of {declared} bytes is over the {MAX_BODY}-byte cap"
+        )
     chunks, size = [], 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)

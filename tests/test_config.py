@@ -83,18 +83,31 @@ def test_every_problem_is_listed_at_once() -> None:
 
 
 BAD_FEEDS = [
-    pytest.param("feeds:\n  - id: a\n    name: A\n    url: ftp://x\n    lang: en\n",
-                 "f.yaml:4: feeds[0].url: 'ftp://x' is not an http(s) URL", id="bad url"),
-    pytest.param("feeds:\n  - id: a\n    name: A\n    url: https://x/rss\n    lang: en\n"
-                 "    every: soon\n", "f.yaml:6: feeds[0].every: 'soon' is not a duration",
-                 id="bad interval"),
-    pytest.param("feeds:\n  - id: a\n    name: A\n    url: https://x/rss\n    lang: english\n",
-                 "f.yaml:5: feeds[0].lang: 'english' is not an ISO language code",
-                 id="bad language"),
-    pytest.param("feeds:\n  - id: a\n    name: A\n    url: https://x/rss\n",
-                 "f.yaml:2: feeds[0]: missing required key 'lang'", id="missing lang"),
-    pytest.param("outlets: []\n", "f.yaml:1: expected a mapping with a 'feeds:' list",
-                 id="wrong top-level key"),
+    pytest.param(
+        "feeds:\n  - id: a\n    name: A\n    url: ftp://x\n    lang: en\n",
+        "f.yaml:4: feeds[0].url: 'ftp://x' is not an http(s) URL",
+        id="bad url",
+    ),
+    pytest.param(
+        "feeds:\n  - id: a\n    name: A\n    url: https://x/rss\n    lang: en\n    every: soon\n",
+        "f.yaml:6: feeds[0].every: 'soon' is not a duration",
+        id="bad interval",
+    ),
+    pytest.param(
+        "feeds:\n  - id: a\n    name: A\n    url: https://x/rss\n    lang: english\n",
+        "f.yaml:5: feeds[0].lang: 'english' is not an ISO language code",
+        id="bad language",
+    ),
+    pytest.param(
+        "feeds:\n  - id: a\n    name: A\n    url: https://x/rss\n",
+        "f.yaml:2: feeds[0]: missing required key 'lang'",
+        id="missing lang",
+    ),
+    pytest.param(
+        "outlets: []\n",
+        "f.yaml:1: expected a mapping with a 'feeds:' list",
+        id="wrong top-level key",
+    ),
 ]
 
 
@@ -114,25 +127,30 @@ def test_shipped_config_files_load() -> None:
     assert len(config.watchlist.people) >= 5 and config.watchlist.cases
 
 
-def test_check_config_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_config_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """check-config exits 1 and prints path:line: key: problem for each error."""
     (tmp_path / "feeds.yaml").write_text(
-        "feeds:\n  - {id: a, name: A, url: 'https://x/rss', lang: en}\n", encoding="utf-8")
+        "feeds:\n  - {id: a, name: A, url: 'https://x/rss', lang: en}\n", encoding="utf-8"
+    )
     (tmp_path / "watchlist.yaml").write_text(
-        "defendants:\n  - id: a\n    name: A B\n  - id: a\n    name: C D\n", encoding="utf-8")
+        "defendants:\n  - id: a\n    name: A B\n  - id: a\n    name: C D\n", encoding="utf-8"
+    )
     monkeypatch.setenv("TRIALWATCH_CONFIG_DIR", str(tmp_path))
     assert main(["check-config"]) == 1
     err = capsys.readouterr().err
     assert f"{tmp_path / 'watchlist.yaml'}:4: defendants[1].id: duplicate id 'a'" in err
-    (tmp_path / "watchlist.yaml").write_text("defendants:\n  - {id: a, name: A B}\n",
-                                             encoding="utf-8")
+    (tmp_path / "watchlist.yaml").write_text(
+        "defendants:\n  - {id: a, name: A B}\n", encoding="utf-8"
+    )
     assert main(["check-config"]) == 0
     assert "1 outlets, 1 people" in capsys.readouterr().out
 
 
-def test_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A malformed environment variable is named with what is expected."""
     monkeypatch.setenv("TRIALWATCH_CONFIG_DIR", str(REPO / "config"))
     monkeypatch.setenv("TRIALWATCH_DIGEST_AT", "9am")
@@ -140,8 +158,9 @@ def test_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch,
     assert "TRIALWATCH_DIGEST_AT: '9am' is not a time like 09:00" in capsys.readouterr().err
 
 
-def test_token_without_chat_is_refused(monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_without_chat_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A token with no channel would lose every message: refuse to start."""
     monkeypatch.setenv("TRIALWATCH_TELEGRAM_TOKEN", "123:abc")
     assert main(["run", "--once"]) == 1

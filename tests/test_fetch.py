@@ -13,8 +13,9 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def outlet(url: str, **kwargs: object) -> OutletForPoll:
-    return OutletForPoll(id="o", name="O", url=url, lang="en", every=timedelta(minutes=15),
-                         **kwargs)  # type: ignore[arg-type]
+    return OutletForPoll(
+        id="o", name="O", url=url, lang="en", every=timedelta(minutes=15), **kwargs
+    )  # type: ignore[arg-type]
 
 
 async def test_conditional_get_and_not_modified(outlet_server: OutletServer) -> None:
@@ -22,8 +23,9 @@ async def test_conditional_get_and_not_modified(outlet_server: OutletServer) -> 
     async with make_client() as client:
         first = await fetch_one(client, outlet(outlet_server.url("eurasianet_en.xml")))
         assert first.feed is not None and first.feed.status == 200 and first.feed.etag
-        second = await fetch_one(client, outlet(outlet_server.url("eurasianet_en.xml"),
-                                                etag=first.feed.etag))
+        second = await fetch_one(
+            client, outlet(outlet_server.url("eurasianet_en.xml"), etag=first.feed.etag)
+        )
     assert second.error is None and second.feed is not None and second.feed.not_modified
     seen = outlet_server.requests_for("eurasianet_en.xml")
     assert seen[0].get("User-Agent") == USER_AGENT

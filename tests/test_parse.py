@@ -13,8 +13,9 @@ from feeds.text import html_to_text
 
 DATA = Path(__file__).parent / "data" / "feeds"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "feeds"
-OUTLET = OutletForPoll(id="o", name="O", url="https://o.test/rss", lang="en",
-                       every=timedelta(minutes=15))
+OUTLET = OutletForPoll(
+    id="o", name="O", url="https://o.test/rss", lang="en", every=timedelta(minutes=15)
+)
 
 
 def fetched(body: bytes, headers: dict[str, str] | None = None) -> FetchedFeed:
@@ -45,10 +46,14 @@ def test_atom_entries_parse() -> None:
     ("body", "reason"),
     [
         pytest.param(b"", "empty response", id="empty 200"),
-        pytest.param(b"<!DOCTYPE html><html><body>Just a moment...</body></html>",
-                     "HTML page", id="html instead of a feed"),
-        pytest.param((DATA / "broken_truncated.xml").read_bytes(), "not a readable",
-                     id="truncated xml"),
+        pytest.param(
+            b"<!DOCTYPE html><html><body>Just a moment...</body></html>",
+            "HTML page",
+            id="html instead of a feed",
+        ),
+        pytest.param(
+            (DATA / "broken_truncated.xml").read_bytes(), "not a readable", id="truncated xml"
+        ),
     ],
 )
 def test_not_a_feed_is_a_parse_error(body: bytes, reason: str) -> None:
@@ -73,8 +78,10 @@ def test_windows_1251_feed_decodes() -> None:
 
 def test_cp1251_with_header_charset() -> None:
     """The Content-Type charset is used when the document does not declare one."""
-    body = ('<rss version="2.0"><channel><title>т</title><item><title>Приговор по делу'
-            '</title><link>https://x.test/1</link></item></channel></rss>').encode("cp1251")
+    body = (
+        '<rss version="2.0"><channel><title>т</title><item><title>Приговор по делу'
+        "</title><link>https://x.test/1</link></item></channel></rss>"
+    ).encode("cp1251")
     articles = parse(fetched(body, {"content-type": "application/xml; charset=windows-1251"}))
     assert articles.articles[0].title == "Приговор по делу"
 
