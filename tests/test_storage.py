@@ -14,8 +14,10 @@ from storage.queries import Store
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 EVERY = timedelta(minutes=15)
-OUTLETS = [OutletConfig("a", "Outlet A", "https://a.test/rss", "en"),
-           OutletConfig("b", "Outlet B", "https://b.test/rss", "ru", timedelta(hours=1))]
+OUTLETS = [
+    OutletConfig("a", "Outlet A", "https://a.test/rss", "en"),
+    OutletConfig("b", "Outlet B", "https://b.test/rss", "ru", timedelta(hours=1)),
+]
 
 
 @pytest.fixture
