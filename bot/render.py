@@ -23,6 +23,7 @@ TITLE_MAX = 300
 SNIPPET_MAX = 400
 _TAG = re.compile(r"<[^>]*>")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # cannot be encoded to send
 _KIND_ORDER = {"person": 0, "case": 1, "keyword": 2}
 
 NameOf = Callable[[str], str]
@@ -39,7 +40,7 @@ class Message:
 def visible_length(text_html: str) -> int:
     """Length as Telegram counts it: UTF-16 units of the text without tags."""
     visible = html.unescape(_TAG.sub("", text_html))
-    return len(visible.encode("utf-16-le")) // 2
+    return len(visible.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def to_plain(text_html: str) -> str:
@@ -116,7 +117,7 @@ def _entry(item: DeliveryItem, tz: ZoneInfo, name_of: NameOf) -> str:
 
 def _snippet(match: Match) -> str:
     start, end = match.snippet_mark
-    text = match.snippet
+    text = _LONE_SURROGATE.sub("\ufffd", match.snippet)
     if not (0 <= start < end <= len(text)):
         return f"<i>{html.escape(_clip(text, SNIPPET_MAX))}</i>"
     before = text[:start][-SNIPPET_MAX // 2 :]
@@ -126,7 +127,7 @@ def _snippet(match: Match) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
+    text = " ".join(_LONE_SURROGATE.sub("\ufffd", text).split())
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit - 1)

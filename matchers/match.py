@@ -1,23 +1,45 @@
 """Find watchlist entries in article text. Pure: no I/O, no clock.
 
     matcher = compile_watchlist(watchlist)        # once per watchlist
-    matches = matcher.match(title, text)          # per article
+    matches = matcher.match(title, text, lang)    # per article
 
-A phrase (a name, alias or term) matches where its words appear as whole
-words, in order, after `normalize.word_key`.
+Per article: a fast pre-scan looks up each distinct word (cached) and stops
+when no watched surname, case or keyword word occurs, which is most articles.
+Otherwise the words are located, phrases and surnames found, and each
+surname hit is scored by what stands next to it:
+
+    surname + given name or matching initial, within 3 words,
+        with no , ; : ( ) « » " — or sentence end between them                            1.0 / 0.9
+    surname alone                                                                         0.75
+    surname alone, entry marked common (or surname of 4 letters or fewer)                 0.35
+    surname next to a *different* given name or initial (a namesake, a relative)          0.3
+    man's surname in a feminine form, alone: Cyrillic -ой 0.7, Latin -a 0.45
+    case name or alias 1.0; case `together` pattern in one sentence 0.8; keyword 1.0
+
+Matches at ALERT_THRESHOLD or above are delivered.
 """
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
-from matchers.normalize import Token, phrase_keys, tokenize, word_key
+from matchers.compile import CompiledWatchlist, PersonIndex, Phrase, compile_index
+from matchers.forms import Stemmed
+from matchers.names import is_known_given_name
+from matchers.normalize import Token, has_cyrillic, light_key, skeletons, tokenize, words
 from matchers.snippet import snippet_around
 from matchers.watchlist import Watchlist
 
 Kind = Literal["person", "case", "keyword"]
 ALERT_THRESHOLD = 0.6
 SEPARATOR = "\n\n"
+Hit = tuple[int, bool]  # (word id, is a feminine form)
+
+_BLOCKING = re.compile(r"[,;:()«»\"“”!?—–\[\]]|[.…](\s|$)|\n")
+_SENTENCE_GAP = re.compile(r"[.!?…]+[\"»”)]*\s|\n")
+_CACHE_LIMIT = 400_000
+_WINDOW = 3  # a given name this many words from the surname, or nearer
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +52,7 @@ class Match:
     start: int  # offsets in article_text(title, text)
     end: int
     score: float  # 0..1; delivered when >= ALERT_THRESHOLD
-    reason: str  # full name, surname, initial + surname, alias, pattern, keyword
+    reason: str  # full name, initial + surname, surname, alias, pattern, keyword, ...
     snippet: str
     snippet_mark: tuple[int, int]  # where `form` sits inside `snippet`
 
@@ -40,74 +62,328 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
-class _Phrase:
+class _Found:
     entry_id: str
     kind: Kind
-    keys: tuple[str, ...]
+    start: int
+    end: int
     score: float
     reason: str
+    sentence: int
 
 
 def article_text(title: str, text: str) -> str:
     """The text that match offsets refer to: title, blank line, body."""
-    return f"{title}{SEPARATOR}{text}" if text else title
+    if not title or not text:
+        return title or text
+    return f"{title}{SEPARATOR}{text}"
 
 
 class Matcher:
-    """A compiled watchlist: an index from first word key to phrases."""
+    """A compiled watchlist. Build once with `compile_watchlist`; reuse for every article."""
 
     def __init__(self, watchlist: Watchlist) -> None:
         self.watchlist = watchlist
-        self._index: dict[str, list[_Phrase]] = defaultdict(list)
-        for person in watchlist.people:
-            for name in (person.name, *person.aliases):
-                self._add(_Phrase(person.id, "person", phrase_keys(name), 1.0, "full name"))
-            surname = person.surname or person.name.split()[-1]
-            score = 0.35 if person.common else 0.75
-            self._add(_Phrase(person.id, "person", phrase_keys(surname), score, "surname"))
-        for case in watchlist.cases:
-            for name in (case.name, *case.aliases):
-                self._add(_Phrase(case.id, "case", phrase_keys(name), 1.0, "alias"))
-        for keyword in watchlist.keywords:
-            for term in keyword.terms:
-                self._add(_Phrase(keyword.id, "keyword", phrase_keys(term), 1.0, "keyword"))
-
-    def _add(self, phrase: _Phrase) -> None:
-        if phrase.keys:
-            self._index[phrase.keys[0]].append(phrase)
+        self.index = compile_index(watchlist)
+        self._hits: dict[str, tuple[Hit, ...]] = {}
 
     def match(self, title: str, text: str, lang: str | None = None) -> list[Match]:
-        """Every entry found in the article, with its best-scoring occurrence."""
+        """Every entry found in the article, each with its best occurrence."""
         full = article_text(title, text)
-        tokens = tokenize(full)
-        keys = [word_key(t.text) for t in tokens]
-        best: dict[str, Match] = {}
-        for i, key in enumerate(keys):
-            for phrase in self._index.get(key, ()):
-                n = len(phrase.keys)
-                if tuple(keys[i : i + n]) != phrase.keys:
-                    continue
-                found = _make_match(full, tokens[i : i + n], phrase)
-                current = best.get(phrase.entry_id)
-                if current is None or found.score > current.score:
-                    best[phrase.entry_id] = found
-        return sorted(best.values(), key=lambda m: (m.start, m.entry_id))
+        if not any(self._is_anchor(w) for w in set(words(full))):
+            return []
+        return _Scan(self, full, len(title)).run()
+
+    def hits(self, word: str) -> tuple[Hit, ...]:
+        """Watched words this text word is a form of (cached per distinct word)."""
+        found = self._hits.get(word)
+        if found is None:
+            if len(self._hits) > _CACHE_LIMIT:
+                self._hits.clear()
+            found = self._hits[word] = self._lookup(word)
+        return found
+
+    def _is_anchor(self, word: str) -> bool:
+        return any(w in self.index.anchors for w, _ in self.hits(word))
+
+    def _lookup(self, word: str) -> tuple[Hit, ...]:
+        index = self.index
+        found: list[Hit] = []
+        latin = not has_cyrillic(word)
+        for key in skeletons(word):
+            found += _probe(key, index.skeleton_stems, index.max_rem, latin)
+        found += _probe(light_key(word), index.light_stems, index.max_rem, latin)
+        return tuple(dict.fromkeys(found))
 
 
-def _make_match(full: str, tokens: list[Token], phrase: _Phrase) -> Match:
-    start, end = tokens[0].start, tokens[-1].end
-    snippet, mark = snippet_around(full, start, end)
-    return Match(
-        entry_id=phrase.entry_id,
-        kind=phrase.kind,
-        form=full[start:end],
-        start=start,
-        end=end,
-        score=phrase.score,
-        reason=phrase.reason,
-        snippet=snippet,
-        snippet_mark=mark,
-    )
+def _probe(
+    key: str, table: dict[str, list[tuple[Stemmed, int]]], max_rem: int, latin: bool
+) -> list[Hit]:
+    found = []
+    for k in range(len(key), max(0, len(key) - max_rem) - 1, -1):
+        for stemmed, word_id in table.get(key[:k], ()):
+            rem = key[k:]
+            if rem in stemmed.rems:
+                # Cyrillic -а is also a man's genitive; in Latin script it marks a woman.
+                female = rem in stemmed.female or (latin and rem == "a")
+                found.append((word_id, female))
+    return found
+
+
+class _Scan:
+    """One article being matched: tokens, sentences, hits, and what they add up to."""
+
+    def __init__(self, matcher: Matcher, full: str, title_end: int) -> None:
+        self.m = matcher
+        self.ix: CompiledWatchlist = matcher.index
+        self.full = full
+        self.title_end = title_end
+        self.tokens = tokenize(full)
+        self.hits = [matcher.hits(t.text) for t in self.tokens]
+        self.sentence = _sentence_numbers(full, self.tokens)
+
+    def run(self) -> list[Match]:
+        phrases = self._phrases()
+        excluded = {(p.owner, s) for p, _, _, s in phrases if p.purpose == "exclude"}
+        scoped = {p.owner for p, _, _, _ in phrases if p.purpose == "scope"}
+        found = [*self._people(), *self._cases(phrases), *self._keywords(phrases, scoped)]
+        entry_no = self._entry_numbers()
+        kept = [f for f in found if (entry_no[f.entry_id], f.sentence) not in excluded]
+        return self._best(self._demote_relatives(kept))
+
+    def _phrases(self) -> list[tuple[Phrase, int, int, int]]:
+        """(phrase, first token, last token, sentence) for every phrase found."""
+        ix, out = self.ix, []
+        for i, token_hits in enumerate(self.hits):
+            for word_id, _ in token_hits:
+                for use in ix.uses[word_id]:
+                    if use.role != "phrase" or use.position != 0:
+                        continue
+                    phrase = ix.phrases[use.owner]
+                    end = i + len(phrase.words) - 1
+                    if end >= len(self.tokens) or not all(
+                        any(w == want for w, _ in self.hits[i + k])
+                        for k, want in enumerate(phrase.words)
+                    ):
+                        continue
+                    if phrase.proper and not self.tokens[i].text[:1].isupper():
+                        continue
+                    out.append((phrase, i, end, self.sentence[i]))
+        return out
+
+    def _people(self) -> list[_Found]:
+        out = []
+        for i, token_hits in enumerate(self.hits):
+            if not self.tokens[i].text[:1].isupper():
+                continue  # names are capitalised; lowercase «мама» is not Mamay
+            for word_id, female in token_hits:
+                for use in self.ix.uses[word_id]:
+                    if use.role in ("surname", "root"):
+                        person = self.ix.people[use.owner]
+                        found = self._assemble(person, i, female, root=use.role == "root")
+                        if found is not None:
+                            out.append(found)
+        return out
+
+    def _assemble(self, person: PersonIndex, i: int, female: bool, *, root: bool) -> _Found | None:
+        token = self.tokens[i]
+        best: tuple[float, str, int] | None = None
+        other = False
+        for j in self._neighbours(i):
+            near = self.tokens[j]
+            if not near.text[:1].isupper():
+                continue
+            if any(w in person.given for w, _ in self.hits[j]):
+                best = (1.0, "full name", j)
+                break
+            if self._is_initial(j):
+                if skeletons(near.text)[0][:1] in person.initials:
+                    best = best or (0.9, "initial + surname", j)
+                elif abs(j - i) == 1:
+                    other = True
+            elif abs(j - i) == 1 and self._is_other_given_name(j, person):
+                other = True
+        if best is not None:
+            score, reason, j = best
+            start, end = min(token.start, self.tokens[j].start), max(token.end, self.tokens[j].end)
+            return _Found(person.entry_id, "person", start, end, score, reason, self.sentence[i])
+        if root:
+            return None  # a bare root (Kudaibergen) counts only with the given name
+        score, reason = 0.75, "surname"
+        if other:
+            score, reason = 0.3, "surname, other given name"
+        elif person.common:
+            score, reason = 0.35, "surname (common)"
+        elif female and not person.female:
+            score, reason = (0.7 if has_cyrillic(token.text) else 0.45), "surname, feminine form"
+        return _Found(
+            person.entry_id, "person", token.start, token.end, score, reason, self.sentence[i]
+        )
+
+    def _neighbours(self, i: int) -> list[int]:
+        """Token indexes near i, nearest first, not across blocking punctuation."""
+        out = []
+        for step in (-1, 1):
+            j = i
+            for _ in range(_WINDOW):
+                j += step
+                if not 0 <= j < len(self.tokens):
+                    break
+                left, right = (j, j + 1) if step < 0 else (j - 1, j)
+                gap = self.full[self.tokens[left].end : self.tokens[right].start]
+                if _BLOCKING.search(gap) and not (self._is_initial(left) and gap.strip() == "."):
+                    break
+                out.append(j)
+        return sorted(out, key=lambda j: abs(j - i))
+
+    def _is_initial(self, j: int) -> bool:
+        """One capital letter, or a digraph like Sh/Zh/Kh, followed by a full stop."""
+        token = self.tokens[j]
+        text = token.text
+        return (
+            (len(text) == 1 or (len(text) == 2 and text[1].islower() and text.isalpha()))
+            and text[:1].isupper()
+            and self.full[token.end : token.end + 1] == "."
+        )
+
+    def _is_other_given_name(self, j: int, person: PersonIndex) -> bool:
+        token_hits = self.hits[j]
+        if any(w in person.given for w, _ in token_hits):
+            return False
+        return any(
+            u.role in ("given", "lexicon") for w, _ in token_hits for u in self.ix.uses[w]
+        ) or is_known_given_name(self.tokens[j].text)
+
+    def _cases(self, phrases: list[tuple[Phrase, int, int, int]]) -> list[_Found]:
+        out = []
+        groups: dict[tuple[int, int], set[int]] = defaultdict(set)  # (pattern, sentence)
+        spans: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for phrase, i, end, sentence in phrases:
+            if phrase.purpose == "case":
+                case = self.ix.watchlist.cases[phrase.owner]
+                out.append(
+                    _Found(
+                        case.id,
+                        "case",
+                        self.tokens[i].start,
+                        self.tokens[end].end,
+                        1.0,
+                        "alias",
+                        sentence,
+                    )
+                )
+            elif phrase.purpose == "together":
+                pattern = phrase.group >> 8
+                groups[pattern, sentence].add(phrase.group & 0xFF)
+                spans[pattern, sentence] += [self.tokens[i].start, self.tokens[end].end]
+        for (pattern, sentence), seen in groups.items():
+            case_no, size = self.ix.patterns[pattern]
+            if len(seen) == size:
+                where = spans[pattern, sentence]
+                out.append(
+                    _Found(
+                        self.ix.watchlist.cases[case_no].id,
+                        "case",
+                        min(where),
+                        max(where),
+                        0.8,
+                        "pattern",
+                        sentence,
+                    )
+                )
+        return out
+
+    def _keywords(
+        self, phrases: list[tuple[Phrase, int, int, int]], scoped: set[int]
+    ) -> list[_Found]:
+        out = []
+        for phrase, i, end, sentence in phrases:
+            if phrase.purpose != "keyword":
+                continue
+            keyword = self.ix.watchlist.keywords[phrase.owner]
+            if keyword.scope and phrase.owner not in scoped:
+                continue
+            out.append(
+                _Found(
+                    keyword.id,
+                    "keyword",
+                    self.tokens[i].start,
+                    self.tokens[end].end,
+                    1.0,
+                    "keyword",
+                    sentence,
+                )
+            )
+        return out
+
+    def _demote_relatives(self, found: list[_Found]) -> list[_Found]:
+        """A surname seen next to another given name, and never with the watched one,
+        is that other person throughout the article (Gulnar Bokayeva … Bokayeva said)."""
+        by_entry: dict[str, list[_Found]] = defaultdict(list)
+        for f in found:
+            by_entry[f.entry_id].append(f)
+        out = []
+        for entry, items in by_entry.items():
+            named = any(f.score >= 0.9 for f in items)
+            relative = any(f.reason == "surname, other given name" for f in items)
+            for f in items:
+                if relative and not named and f.kind == "person" and f.score < 0.9:
+                    f = _Found(
+                        entry,
+                        f.kind,
+                        f.start,
+                        f.end,
+                        min(f.score, 0.3),
+                        "surname, other given name",
+                        f.sentence,
+                    )
+                out.append(f)
+        return out
+
+    def _best(self, found: list[_Found]) -> list[Match]:
+        best: dict[str, _Found] = {}
+        for f in found:
+            current = best.get(f.entry_id)
+            if current is None or _rank(f, self.title_end) > _rank(current, self.title_end):
+                best[f.entry_id] = f
+        matches = []
+        for f in best.values():
+            snippet, mark = snippet_around(self.full, f.start, f.end)
+            matches.append(
+                Match(
+                    f.entry_id,
+                    f.kind,
+                    self.full[f.start : f.end],
+                    f.start,
+                    f.end,
+                    f.score,
+                    f.reason,
+                    snippet,
+                    mark,
+                )
+            )
+        return sorted(matches, key=lambda m: (m.start, m.entry_id))
+
+    def _entry_numbers(self) -> dict[str, int]:
+        return {entry_id: n for n, entry_id in enumerate(self.ix.watchlist.entry_ids())}
+
+
+def _rank(f: _Found, title_end: int) -> tuple[float, bool, int]:
+    # Best score; on a tie, an occurrence in the body gives the better snippet.
+    return (f.score, f.start > title_end, -f.start)
+
+
+def _sentence_numbers(full: str, tokens: list[Token]) -> list[int]:
+    numbers, current = [], 0
+    for k, token in enumerate(tokens):
+        if k:
+            prev = tokens[k - 1]
+            gap = full[prev.end : token.start]
+            is_initial = len(prev.text) <= 2 and prev.text[:1].isupper() and gap.strip() == "."
+            if _SENTENCE_GAP.search(gap + " ") and not is_initial:
+                current += 1
+        numbers.append(current)
+    return numbers
 
 
 def compile_watchlist(watchlist: Watchlist) -> Matcher:

@@ -72,6 +72,14 @@ class Watchlist:
     cases: tuple[Case, ...] = ()
     keywords: tuple[Keyword, ...] = ()
 
+    def entry_ids(self) -> list[str]:
+        """Every entry's id: people, then cases, then keywords."""
+        return [
+            *(p.id for p in self.people),
+            *(c.id for c in self.cases),
+            *(k.id for k in self.keywords),
+        ]
+
     def name_of(self, entry_id: str) -> str:
         """The display name of an entry, or its id when it is gone from the list."""
         entries: tuple[Person | Case, ...] = (*self.people, *self.cases)

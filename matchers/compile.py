@@ -1,0 +1,211 @@
+"""Compile a watchlist into an index of stems. Pure: no I/O.
+
+Every watched word (surnames, given names, case and keyword words) is stored
+once as stem → (allowed remainders, word id); each word id lists its uses:
+which entry, in what role, at which position of which phrase.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from matchers.forms import Stemmed, light_keys, stemmed
+from matchers.names import GIVEN_NAMES, split_name
+from matchers.normalize import is_capitalized, skeleton, skeletons, tokenize
+from matchers.watchlist import Watchlist
+
+Kind = Literal["person", "case", "keyword"]
+Role = Literal["surname", "root", "given", "lexicon", "phrase"]
+KeyFn = Callable[[str], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    role: Role
+    owner: int  # person index, or phrase index for role "phrase"
+    position: int = 0  # word position inside the phrase
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A sequence of words that matches as a whole (an alias, a term, a pattern word)."""
+
+    owner: int  # entry index (cases, keywords) or pattern/exclude/scope owner
+    purpose: Literal["case", "keyword", "scope", "exclude", "together"]
+    words: tuple[int, ...]
+    proper: bool  # a one-word proper name: must be capitalised in the text
+    group: int = 0  # for `together`: (pattern << 8) | group
+
+
+@dataclass
+class PersonIndex:
+    entry_id: str
+    surnames: set[int] = field(default_factory=set)
+    given: set[int] = field(default_factory=set)
+    roots: set[int] = field(default_factory=set)
+    initials: set[str] = field(default_factory=set)
+    common: bool = False
+    female: bool = False
+    excludes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class CompiledWatchlist:
+    watchlist: Watchlist
+    skeleton_stems: dict[str, list[tuple[Stemmed, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    light_stems: dict[str, list[tuple[Stemmed, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    uses: list[list[Use]] = field(default_factory=list)
+    anchors: set[int] = field(default_factory=set)
+    people: list[PersonIndex] = field(default_factory=list)
+    phrases: list[Phrase] = field(default_factory=list)
+    case_phrases: dict[int, list[int]] = field(default_factory=dict)
+    patterns: list[tuple[int, int]] = field(default_factory=list)  # (case index, groups)
+    max_rem: int = 0
+    _words: dict[tuple[str, bool], int] = field(default_factory=dict)
+
+    def word(self, text: str, *, proper: bool) -> int:
+        """The id of a watched word, indexing it on first sight."""
+        key = (text, proper)
+        if key in self._words:
+            return self._words[key]
+        word_id = len(self.uses)
+        self._words[key] = word_id
+        self.uses.append([])
+        table, key_fn = (
+            (self.skeleton_stems, skeletons) if proper else (self.light_stems, light_keys)
+        )
+        for entry in stemmed(text, key_fn):
+            table[entry.stem].append((entry, word_id))
+            self.max_rem = max(self.max_rem, *(len(r) for r in entry.rems))
+        return word_id
+
+    def use(self, word_id: int, use: Use, *, anchor: bool) -> None:
+        self.uses[word_id].append(use)
+        if anchor:
+            self.anchors.add(word_id)
+
+    def phrase(
+        self, text: str, purpose: str, owner: int, *, names: bool = False, group: int = 0
+    ) -> int | None:
+        """Index a phrase; `names`: capitalised words are names (skeleton keys)."""
+        parts = [t.text for t in tokenize(text)]
+        if not parts:
+            return None
+        # Case names are names: every word gets skeleton keys, so Qañtar oqiğasy
+        # matches Қаңтар оқиғасы; keywords keep their letters (суд is not судья).
+        ids = tuple(self.word(p, proper=names) for p in parts)
+        index = len(self.phrases)
+        proper = names and len(parts) == 1 and is_capitalized(parts[0])
+        self.phrases.append(Phrase(owner, purpose, ids, proper, group))  # type: ignore[arg-type]
+        anchor = purpose in ("case", "keyword", "together")
+        for position, word_id in enumerate(ids):
+            self.use(word_id, Use("phrase", index, position), anchor=anchor and position == 0)
+        return index
+
+
+def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
+    """Index every entry of the watchlist."""
+    index = CompiledWatchlist(watchlist)
+    for name in GIVEN_NAMES.split():
+        index.use(index.word(name, proper=True), Use("lexicon", -1), anchor=False)
+    for person in watchlist.people:
+        _add_person(
+            index,
+            person.id,
+            person.name,
+            person.aliases,
+            person.surname,
+            person.common,
+            person.exclude,
+        )
+    for case_no, case in enumerate(watchlist.cases):
+        ids = [index.phrase(n, "case", case_no, names=True) for n in (case.name, *case.aliases)]
+        index.case_phrases[case_no] = [i for i in ids if i is not None]
+        for pattern in case.together:
+            pattern_no = len(index.patterns)
+            index.patterns.append((case_no, len(pattern)))
+            for group_no, group in enumerate(pattern):
+                for alternative in group:
+                    index.phrase(
+                        alternative, "together", case_no, group=(pattern_no << 8) | group_no
+                    )
+        for phrase in case.exclude:
+            index.phrase(phrase, "exclude", _entry_no(index, case.id))
+    for keyword_no, keyword in enumerate(watchlist.keywords):
+        for term in keyword.terms:
+            index.phrase(term, "keyword", keyword_no)
+        for term in keyword.scope:
+            index.phrase(term, "scope", keyword_no)
+        for phrase in keyword.exclude:
+            index.phrase(phrase, "exclude", _entry_no(index, keyword.id))
+    return index
+
+
+def _entry_no(index: CompiledWatchlist, entry_id: str) -> int:
+    """Exclusions are owned by a global entry number: people, then cases, then keywords."""
+    return index.watchlist.entry_ids().index(entry_id)
+
+
+def _add_person(
+    index: CompiledWatchlist,
+    entry_id: str,
+    name: str,
+    aliases: Iterable[str],
+    surname: str | None,
+    common: bool,
+    exclude: Iterable[str],
+) -> None:
+    person_no = len(index.people)
+    person = PersonIndex(entry_id, common=common)
+    index.people.append(person)
+    for full in (name, *aliases):
+        parts = split_name(full, surname if full == name else None)
+        if not parts.surname:
+            continue
+        surname_id = index.word(parts.surname, proper=True)
+        person.surnames.add(surname_id)
+        index.use(surname_id, Use("surname", person_no), anchor=True)
+        person.female = person.female or skeleton(parts.surname).endswith(("ova", "eva", "ina"))
+        if short := len(skeleton(parts.surname)) <= 4:
+            person.common = True  # Mamay ≈ мама: a short surname alone proves little
+        for variant in _kazakh_variants(parts.surname):
+            variant_id = index.word(variant, proper=True)
+            person.surnames.add(variant_id)
+            index.use(variant_id, Use("surname", person_no), anchor=True)
+        root = _root(parts.surname)
+        if root and not short and len(skeleton(root)) >= 6:
+            root_id = index.word(root, proper=True)
+            person.roots.add(root_id)
+            index.use(root_id, Use("root", person_no), anchor=True)
+        for given in parts.given:
+            given_id = index.word(given, proper=True)
+            person.given.add(given_id)
+            index.use(given_id, Use("given", person_no), anchor=False)
+            person.initials.add(skeleton(given)[:1])
+    for phrase in exclude:
+        index.phrase(phrase, "exclude", person_no)
+
+
+def _root(surname: str) -> str | None:
+    """Тастанбеков → Тастанбек: the root Kazakh surnames are also written with."""
+    lower = surname.lower()
+    if lower.endswith(("ов", "ев", "ov", "ev")) and len(surname) > 5:
+        return surname[:-2]
+    if lower.endswith(("ova", "eva", "ова", "ева")) and len(surname) > 6:
+        return surname[:-3]
+    return None
+
+
+def _kazakh_variants(surname: str) -> list[str]:
+    """Тастанбеков → Тастанбекұлы / Тастанбекқызы, the Kazakh surname style."""
+    root = _root(surname)
+    if root is None:
+        return []
+    if any("\u0400" <= c <= "\u04ff" for c in surname):
+        return [root + "ұлы", root + "қызы", root + "улы", root + "кызы"]
+    return [root + "uly", root + "kyzy", root + "uli", root + "kizi"]

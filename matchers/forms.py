@@ -1,0 +1,143 @@
+"""Inflected forms of watched words, generated on the watchlist side. Pure functions.
+
+Russian case endings and Kazakh suffixes are appended to each watched word
+(in its own script, and transliterated for Latin-script words), every form is
+keyed, and the forms are stored as a stem plus the set of allowed remainders.
+At match time a text word matches when it is stem + allowed remainder: no
+morphology runs per article word.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_key
+
+# Russian endings by the shape of the nominative.
+_RU_CONSONANT = ["", "а", "у", "ом", "ем", "е", "ы", "и", "ов", "ам", "ами", "ах", "ым", "ых",
+                 "ыми", "ой", "ою"]  # fmt: skip
+_RU_A = ["а", "ы", "и", "е", "у", "ой", "ою", "ам", "ами", "ах"]
+_RU_YA = ["я", "и", "е", "ю", "ей", "ею", "ям", "ями", "ях", "ь", "й"]
+_RU_SOFT = ["ь", "я", "ю", "ем", "е", "и", "ей", "ям", "ями", "ях"]
+_RU_Y = ["й", "я", "ю", "ем", "е", "и", "ев", "ям", "ями", "ях"]
+_RU_ADJ = ["ый", "ий", "ой", "ого", "его", "ому", "ему", "ым", "им", "ом", "ем", "ая", "яя",
+           "ую", "юю", "ое", "ее", "ые", "ие", "ых", "их", "ыми", "ими", "ей"]  # fmt: skip
+_RU_O = ["о", "а", "у", "ом", "е", "ы", "ам", "ами", "ах"]
+# Kazakh case, plural and possessive suffixes, every allomorph: journalists mix them.
+_KK = ["ның", "нің", "дың", "дің", "тың", "тің", "ға", "ге", "қа", "ке", "на", "не", "а", "е",
+       "ны", "ні", "ды", "ді", "ты", "ті", "н", "да", "де", "та", "те", "нда", "нде", "дан",
+       "ден", "тан", "тен", "нан", "нен", "мен", "бен", "пен", "лар", "лер", "дар", "дер",
+       "тар", "тер", "дағы", "дегі", "тағы", "тегі", "ы", "і", "сы", "сі", "ын", "ін", "сын",
+       "сін", "ына", "іне", "сына", "сіне", "ында", "інде", "сында", "сінде", "ының", "інің",
+       "сының", "сінің", "ынан", "інен", "сынан", "сінен", "лары", "лері", "дары", "дері",
+       "тары", "тері", "ларының", "лерінің", "ларына", "леріне", "ларынан", "лерінен",
+       "ларда", "лерде", "дарда", "дерде"]  # fmt: skip
+_EN = ["", "s", "es", "ed", "d", "ing", "er", "ers"]
+# Endings that mark a woman: a man's surname with them is likely a relative.
+# (Latin-script "-a" too, but Cyrillic "-а" is also a man's genitive: the
+# matcher decides that one by the script of the text word.)
+FEMALE_ENDINGS = ("ой", "ою")
+_MIN_INFLECTING = 3  # shorter words match only as written (plus English -s)
+
+# Suffixes for Latin-script words: the Cyrillic ones, transliterated.
+_CYR_TO_LAT = str.maketrans(CYRILLIC_TO_LATIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Stemmed:
+    """A word's forms as one stem and the remainders allowed after it."""
+
+    stem: str
+    rems: frozenset[str]
+    female: frozenset[str]  # remainders that mark a feminine form
+
+
+def russian_endings(word: str) -> tuple[str, list[str]]:
+    """(base, endings): the nominative's ending replaced by each case ending."""
+    lower = word.lower()
+    if lower.endswith(("ый", "ий", "ой", "ая", "яя", "ые", "ие")) and len(lower) > 4:
+        return word[:-2], _RU_ADJ
+    if lower.endswith(("ы", "и")) and len(lower) > 4:
+        return word[:-1], _RU_CONSONANT  # a plural: протесты → протестов, протестах
+    if lower.endswith("а"):
+        return word[:-1], _RU_A
+    if lower.endswith("я"):
+        return word[:-1], _RU_YA
+    if lower.endswith("ь"):
+        return word[:-1], _RU_SOFT
+    if lower.endswith("й"):
+        return word[:-1], _RU_Y
+    if lower.endswith(("о", "е", "у", "ю", "и", "ы", "э", "ә", "ө", "ү", "ұ", "і")):
+        return word, [""]  # vowel-final names (Актау, Шоқай) do not decline in Russian
+    return word, _RU_CONSONANT
+
+
+def surface_forms(word: str) -> set[str]:
+    """Every inflected form we accept for a watched word, in the word's script."""
+    forms = {word, word + "s"}  # English plural and possessive (Kulekbaev's), any script
+    if len(word) < _MIN_INFLECTING:
+        return forms | {word + "s"}
+    base, endings = russian_endings(word)
+    if has_cyrillic(word):
+        forms.update(base + e for e in endings)
+        forms.update(word + e for e in _KK)
+        return forms
+    forms.update(word + e for e in _EN)
+    if word.endswith("e"):
+        forms.update((word[:-1] + "ing", word + "d"))  # sentence → sentencing, sentenced
+    forms.update(base + e.translate(_CYR_TO_LAT) for e in endings if e)
+    forms.update(word + e.translate(_CYR_TO_LAT) for e in _KK)
+    return forms
+
+
+def female_forms(word: str) -> set[str]:
+    base, endings = russian_endings(word)
+    if endings is not _RU_CONSONANT:
+        return set()
+    if has_cyrillic(word):
+        return {base + e for e in FEMALE_ENDINGS}
+    return {word + e.translate(_CYR_TO_LAT) for e in FEMALE_ENDINGS}
+
+
+@lru_cache(maxsize=100_000)
+def stemmed(word: str, keyed_by: Callable[[str], Iterable[str]]) -> tuple[Stemmed, ...]:
+    """The word's forms under a key function (skeletons or light keys), as stems."""
+    forms = surface_forms(word)
+    female_keys = {k for f in female_forms(word) for k in keyed_by(f)}
+    # A Latin `j` gives two readings; keep each reading's forms together.
+    readings: dict[int, set[str]] = {}
+    for form in forms:
+        for reading, key in enumerate(keyed_by(form)):
+            readings.setdefault(reading, set()).add(key)
+    results = []
+    for keys in readings.values():
+        stem = _common_prefix(keys)
+        results.append(
+            Stemmed(
+                stem=stem,
+                rems=intern_set(k[len(stem) :] for k in keys),
+                female=intern_set(k[len(stem) :] for k in keys & female_keys),
+            )
+        )
+    return tuple(results)
+
+
+def light_keys(word: str) -> tuple[str, ...]:
+    return (light_key(word),)
+
+
+_INTERNED: dict[frozenset[str], frozenset[str]] = {}
+
+
+def intern_set(items: Iterable[str]) -> frozenset[str]:
+    """One shared frozenset per distinct remainder set: a 10k watchlist has few."""
+    key = frozenset(items)
+    return _INTERNED.setdefault(key, key)
+
+
+def _common_prefix(keys: set[str]) -> str:
+    first, last = min(keys), max(keys)
+    n = 0
+    while n < len(first) and n < len(last) and first[n] == last[n]:
+        n += 1
+    return first[:n]
