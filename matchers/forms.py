@@ -80,6 +80,8 @@ def surface_forms(word: str) -> set[str]:
     base, endings = russian_endings(word)
     if has_cyrillic(word):
         forms.update(base + e for e in endings)
+        if endings is _RU_CONSONANT:  # place adjectives: Жанаозен → жанаозенские
+            forms.update(word + "ск" + e for e in _RU_ADJ)
         forms.update(word + e for e in _KK)
         return forms
     forms.update(word + e for e in _EN)

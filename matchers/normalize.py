@@ -49,6 +49,7 @@ _DIGRAPH_SOUND = {
     "dj": "J", "zh": "J", "kh": "k", "gh": "g", "ph": "f", "ts": "c", "tz": "c", "cz": "c",
     "q": "k", "x": "k", "w": "v",
 }  # fmt: skip
+_NG = re.compile(r"ng+")
 _GLIDE = re.compile(r"(?<=[aeou])[yi]|[yi](?=[aeou])")
 _DOUBLE = re.compile(r"([^aeou])\1+")
 
@@ -83,32 +84,28 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def _fold(word: str) -> str:
-    word = unicodedata.normalize("NFC", word).translate(_DROP)
-    if _HAS_CYRILLIC.search(word):
-        word = word.translate(_LOOKALIKES)
-    return word.casefold()
-
-
 @lru_cache(maxsize=300_000)
 def light_key(word: str) -> str:
     """Case- and form-insensitive key that keeps the word's own letters."""
-    word = _fold(word).replace("ё", "е")
-    if word.isascii():
-        return word
-    decomposed = unicodedata.normalize("NFD", word)
-    # Drop stress and other marks, but keep й (и + breve) and ё-like letters whole.
-    kept = "".join(
-        c for i, c in enumerate(decomposed)
-        if not unicodedata.combining(c) or (c == "\u0306" and i and decomposed[i - 1] in "иИ")
-    )  # fmt: skip
-    return unicodedata.normalize("NFC", kept)
+    word = unicodedata.normalize("NFC", word).translate(_DROP)
+    if not word.isascii():
+        decomposed = unicodedata.normalize("NFD", word)
+        # Drop stress and other marks, but keep й (и + breve) whole.
+        kept = "".join(
+            c for i, c in enumerate(decomposed)
+            if not unicodedata.combining(c)
+            or (c == "\u0306" and i and decomposed[i - 1] in "иИ")
+        )  # fmt: skip
+        word = unicodedata.normalize("NFC", kept)
+        if _HAS_CYRILLIC.search(word):
+            word = word.translate(_LOOKALIKES)
+    return word.casefold().replace("ё", "е")
 
 
 @lru_cache(maxsize=300_000)
 def ascii_form(word: str) -> str:
     """The word in lower-case ASCII: Cyrillic and Kazakh transliterated, marks dropped."""
-    word = _fold(word).translate(_TRANSLIT)
+    word = unicodedata.normalize("NFC", word).translate(_DROP).casefold().translate(_TRANSLIT)
     if not word.isascii():
         decomposed = unicodedata.normalize("NFKD", word).translate(_TRANSLIT)
         word = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -135,6 +132,7 @@ def skeleton(word: str) -> str:
 
 def _finish(sounds: str) -> str:
     sounds = sounds.replace("h", "k")  # Ruzahunov = Ruzakhunov = Ruzakunov
+    sounds = _NG.sub("n", sounds)  # Kazakh ң(ғ): Shyngys = Shynggys, Zhanaozen = Zhangaozen
     sounds = _GLIDE.sub("", sounds)  # Kulekbayev = Kulekbaev, Yerlan = Erlan
     sounds = sounds.replace("y", "i")
     # Keep doubled vowels: collapsing them made Kazakh «аяқтау» equal Aktau.
