@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from matchers.forms import Stemmed, light_keys, stemmed
-from matchers.names import GIVEN_NAMES, split_name
+from matchers.forms import MAX_KAZAKH_REM, Stemmed, light_keys, stemmed
+from matchers.names import split_name
 from matchers.normalize import is_capitalized, skeleton, skeletons, tokenize
 from matchers.watchlist import Watchlist
 
 Kind = Literal["person", "case", "keyword"]
-Role = Literal["surname", "root", "given", "lexicon", "phrase"]
+Role = Literal["surname", "root", "given", "phrase"]
 KeyFn = Callable[[str], tuple[str, ...]]
 
 
@@ -60,7 +60,9 @@ class CompiledWatchlist:
         default_factory=lambda: defaultdict(list)
     )
     uses: list[list[Use]] = field(default_factory=list)
-    anchors: set[int] = field(default_factory=set)
+    anchors: set[int] = field(default_factory=set)  # words that can start a match
+    phrase_anchors: set[int] = field(default_factory=set)  # those that need no capital
+    entry_numbers: dict[str, int] = field(default_factory=dict)
     people: list[PersonIndex] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
     case_phrases: dict[int, list[int]] = field(default_factory=dict)
@@ -68,7 +70,7 @@ class CompiledWatchlist:
     max_rem: int = 0
     _words: dict[tuple[str, bool], int] = field(default_factory=dict)
 
-    def word(self, text: str, *, proper: bool) -> int:
+    def word(self, text: str, *, proper: bool, place: bool = False) -> int:
         """The id of a watched word, indexing it on first sight."""
         key = (text, proper)
         if key in self._words:
@@ -79,9 +81,9 @@ class CompiledWatchlist:
         table, key_fn = (
             (self.skeleton_stems, skeletons) if proper else (self.light_stems, light_keys)
         )
-        for entry in stemmed(text, key_fn):
+        for entry in stemmed(text, key_fn, place=place):
             table[entry.stem].append((entry, word_id))
-            self.max_rem = max(self.max_rem, *(len(r) for r in entry.rems))
+            self.max_rem = max(self.max_rem, MAX_KAZAKH_REM, *(len(r) for r in entry.rems))
         return word_id
 
     def use(self, word_id: int, use: Use, *, anchor: bool) -> None:
@@ -98,21 +100,22 @@ class CompiledWatchlist:
             return None
         # Case names are names: every word gets skeleton keys, so Qañtar oqiğasy
         # matches Қаңтар оқиғасы; keywords keep their letters (суд is not судья).
-        ids = tuple(self.word(p, proper=names) for p in parts)
+        ids = tuple(self.word(p, proper=names, place=names) for p in parts)
         index = len(self.phrases)
         proper = names and len(parts) == 1 and is_capitalized(parts[0])
         self.phrases.append(Phrase(owner, purpose, ids, proper, group))  # type: ignore[arg-type]
         anchor = purpose in ("case", "keyword", "together")
         for position, word_id in enumerate(ids):
             self.use(word_id, Use("phrase", index, position), anchor=anchor and position == 0)
+        if anchor and not proper:
+            self.phrase_anchors.add(ids[0])
         return index
 
 
 def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
     """Index every entry of the watchlist."""
     index = CompiledWatchlist(watchlist)
-    for name in GIVEN_NAMES.split():
-        index.use(index.word(name, proper=True), Use("lexicon", -1), anchor=False)
+    index.entry_numbers = {entry: n for n, entry in enumerate(watchlist.entry_ids())}
     for person in watchlist.people:
         _add_person(
             index,
@@ -148,7 +151,7 @@ def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
 
 def _entry_no(index: CompiledWatchlist, entry_id: str) -> int:
     """Exclusions are owned by a global entry number: people, then cases, then keywords."""
-    return index.watchlist.entry_ids().index(entry_id)
+    return index.entry_numbers[entry_id]
 
 
 def _add_person(
@@ -206,6 +209,7 @@ def _kazakh_variants(surname: str) -> list[str]:
     root = _root(surname)
     if root is None:
         return []
+    # One spelling each: skeletons make ұлы = улы = uly = uli.
     if any("\u0400" <= c <= "\u04ff" for c in surname):
-        return [root + "ұлы", root + "қызы", root + "улы", root + "кызы"]
-    return [root + "uly", root + "kyzy", root + "uli", root + "kizi"]
+        return [root + "ұлы", root + "қызы"]
+    return [root + "uly", root + "kyzy"]

@@ -9,9 +9,10 @@ morphology runs per article word.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
-from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_key
+from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_key, skeletons
+
+KeyFn = Callable[[str], tuple[str, ...]]
 
 # Russian endings by the shape of the nominative.
 _RU_CONSONANT = ["", "а", "у", "ом", "ем", "е", "ы", "и", "ов", "ам", "ами", "ах", "ым", "ых",
@@ -50,6 +51,10 @@ class Stemmed:
     stem: str
     rems: frozenset[str]
     female: frozenset[str]  # remainders that mark a feminine form
+    agglutinative: bool = False  # Kazakh suffixes (KAZAKH_REMS) may follow the stem
+
+    def allows(self, rem: str, kazakh_rems: frozenset[str]) -> bool:
+        return rem in self.rems or (self.agglutinative and rem in kazakh_rems)
 
 
 def russian_endings(word: str) -> tuple[str, list[str]]:
@@ -72,23 +77,26 @@ def russian_endings(word: str) -> tuple[str, list[str]]:
     return word, _RU_CONSONANT
 
 
-def surface_forms(word: str) -> set[str]:
-    """Every inflected form we accept for a watched word, in the word's script."""
+def surface_forms(word: str, *, place: bool = False) -> set[str]:
+    """Russian and English forms of a watched word, in the word's script.
+
+    Kazakh suffixes are not listed here: they attach to the whole nominative,
+    so the matcher checks them against one shared remainder set (`KAZAKH_REMS`).
+    `place`: add Russian place adjectives (Жанаозен → жанаозенские).
+    """
     forms = {word, word + "s"}  # English plural and possessive (Kulekbaev's), any script
     if len(word) < _MIN_INFLECTING:
-        return forms | {word + "s"}
+        return forms
     base, endings = russian_endings(word)
     if has_cyrillic(word):
         forms.update(base + e for e in endings)
-        if endings is _RU_CONSONANT:  # place adjectives: Жанаозен → жанаозенские
+        if place and endings is _RU_CONSONANT:
             forms.update(word + "ск" + e for e in _RU_ADJ)
-        forms.update(word + e for e in _KK)
         return forms
     forms.update(word + e for e in _EN)
     if word.endswith("e"):
         forms.update((word[:-1] + "ing", word + "d"))  # sentence → sentencing, sentenced
     forms.update(base + e.translate(_CYR_TO_LAT) for e in endings if e)
-    forms.update(word + e.translate(_CYR_TO_LAT) for e in _KK)
     return forms
 
 
@@ -101,10 +109,10 @@ def female_forms(word: str) -> set[str]:
     return {word + e.translate(_CYR_TO_LAT) for e in FEMALE_ENDINGS}
 
 
-@lru_cache(maxsize=100_000)
-def stemmed(word: str, keyed_by: Callable[[str], Iterable[str]]) -> tuple[Stemmed, ...]:
-    """The word's forms under a key function (skeletons or light keys), as stems."""
-    forms = surface_forms(word)
+def stemmed(word: str, keyed_by: KeyFn, *, place: bool = False) -> list[Stemmed]:
+    """The word's forms under a key function (skeletons or light keys), as stems:
+    one for the Russian/English forms, one for the nominative + Kazakh suffixes."""
+    forms = surface_forms(word, place=place)
     female_keys = {k for f in female_forms(word) for k in keyed_by(f)}
     # A Latin `j` gives two readings; keep each reading's forms together.
     readings: dict[int, set[str]] = {}
@@ -121,7 +129,9 @@ def stemmed(word: str, keyed_by: Callable[[str], Iterable[str]]) -> tuple[Stemme
                 female=intern_set(k[len(stem) :] for k in keys & female_keys),
             )
         )
-    return tuple(results)
+    if len(word) >= _MIN_INFLECTING:
+        results += [Stemmed(key, _NOTHING, _NOTHING, agglutinative=True) for key in keyed_by(word)]
+    return results
 
 
 def light_keys(word: str) -> tuple[str, ...]:
@@ -143,3 +153,20 @@ def _common_prefix(keys: set[str]) -> str:
     while n < len(first) and n < len(last) and first[n] == last[n]:
         n += 1
     return first[:n]
+
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _kazakh_rems(keyed_by: KeyFn) -> frozenset[str]:
+    """Every Kazakh suffix as a remainder, in Cyrillic and transliterated to Latin."""
+    rems = {""}
+    for suffix in _KK:
+        for spelling in (suffix, suffix.translate(_CYR_TO_LAT)):
+            rems.update(keyed_by(spelling))
+    return frozenset(rems)
+
+
+KAZAKH_SKELETON_REMS = _kazakh_rems(skeletons)
+KAZAKH_LIGHT_REMS = _kazakh_rems(light_keys)
+MAX_KAZAKH_REM = max(len(r) for r in KAZAKH_SKELETON_REMS | KAZAKH_LIGHT_REMS)

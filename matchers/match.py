@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from matchers.compile import CompiledWatchlist, PersonIndex, Phrase, compile_index
-from matchers.forms import Stemmed
+from matchers.forms import KAZAKH_LIGHT_REMS, KAZAKH_SKELETON_REMS, Stemmed
 from matchers.names import is_known_given_name
 from matchers.normalize import Token, has_cyrillic, light_key, skeletons, tokenize, words
 from matchers.snippet import snippet_around
@@ -86,11 +86,18 @@ class Matcher:
         self.watchlist = watchlist
         self.index = compile_index(watchlist)
         self._hits: dict[str, tuple[Hit, ...]] = {}
+        # Distinct text words seen so far, split by whether they can start a match:
+        # the pre-scan of an article is then a few C-speed set operations.
+        self._anchor_words: set[str] = set()
+        self._other_words: set[str] = set()
 
     def match(self, title: str, text: str, lang: str | None = None) -> list[Match]:
         """Every entry found in the article, each with its best occurrence."""
         full = article_text(title, text)
-        if not any(self._is_anchor(w) for w in set(words(full))):
+        distinct = set(words(full))
+        for word in distinct - self._other_words - self._anchor_words:
+            self._classify(word)
+        if distinct.isdisjoint(self._anchor_words):
             return []
         return _Scan(self, full, len(title)).run()
 
@@ -100,30 +107,39 @@ class Matcher:
         if found is None:
             if len(self._hits) > _CACHE_LIMIT:
                 self._hits.clear()
+                self._anchor_words.clear()
+                self._other_words.clear()
             found = self._hits[word] = self._lookup(word)
         return found
 
-    def _is_anchor(self, word: str) -> bool:
-        return any(w in self.index.anchors for w, _ in self.hits(word))
+    def _classify(self, word: str) -> None:
+        # Names are capitalised in text: a lowercase word cannot start a name match.
+        anchors = self.index.anchors if word[:1].isupper() else self.index.phrase_anchors
+        is_anchor = any(w in anchors for w, _ in self.hits(word))
+        (self._anchor_words if is_anchor else self._other_words).add(word)
 
     def _lookup(self, word: str) -> tuple[Hit, ...]:
         index = self.index
         found: list[Hit] = []
         latin = not has_cyrillic(word)
         for key in skeletons(word):
-            found += _probe(key, index.skeleton_stems, index.max_rem, latin)
-        found += _probe(light_key(word), index.light_stems, index.max_rem, latin)
+            found += _probe(key, index.skeleton_stems, index.max_rem, latin, KAZAKH_SKELETON_REMS)
+        found += _probe(light_key(word), index.light_stems, index.max_rem, latin, KAZAKH_LIGHT_REMS)
         return tuple(dict.fromkeys(found))
 
 
 def _probe(
-    key: str, table: dict[str, list[tuple[Stemmed, int]]], max_rem: int, latin: bool
+    key: str,
+    table: dict[str, list[tuple[Stemmed, int]]],
+    max_rem: int,
+    latin: bool,
+    kazakh_rems: frozenset[str],
 ) -> list[Hit]:
     found = []
     for k in range(len(key), max(0, len(key) - max_rem) - 1, -1):
         for stemmed, word_id in table.get(key[:k], ()):
             rem = key[k:]
-            if rem in stemmed.rems:
+            if stemmed.allows(rem, kazakh_rems):
                 # Cyrillic -а is also a man's genitive; in Latin script it marks a woman.
                 female = rem in stemmed.female or (latin and rem == "a")
                 found.append((word_id, female))
@@ -147,7 +163,7 @@ class _Scan:
         excluded = {(p.owner, s) for p, _, _, s in phrases if p.purpose == "exclude"}
         scoped = {p.owner for p, _, _, _ in phrases if p.purpose == "scope"}
         found = [*self._people(), *self._cases(phrases), *self._keywords(phrases, scoped)]
-        entry_no = self._entry_numbers()
+        entry_no = self.ix.entry_numbers
         kept = [f for f in found if (entry_no[f.entry_id], f.sentence) not in excluded]
         return self._best(self._demote_relatives(kept))
 
@@ -251,7 +267,7 @@ class _Scan:
         if any(w in person.given for w, _ in token_hits):
             return False
         return any(
-            u.role in ("given", "lexicon") for w, _ in token_hits for u in self.ix.uses[w]
+            u.role == "given" for w, _ in token_hits for u in self.ix.uses[w]
         ) or is_known_given_name(self.tokens[j].text)
 
     def _cases(self, phrases: list[tuple[Phrase, int, int, int]]) -> list[_Found]:
@@ -363,9 +379,6 @@ class _Scan:
                 )
             )
         return sorted(matches, key=lambda m: (m.start, m.entry_id))
-
-    def _entry_numbers(self) -> dict[str, int]:
-        return {entry_id: n for n, entry_id in enumerate(self.ix.watchlist.entry_ids())}
 
 
 def _rank(f: _Found, title_end: int) -> tuple[float, bool, int]:

@@ -48,8 +48,53 @@ _SURNAME_ENDINGS = ("ov", "ev", "ova", "eva", "in", "ina", "uli", "kizi", "ski",
 _GIVEN_SKELETONS = frozenset(skeleton(n) for n in GIVEN_NAMES.split())
 
 
+_ENDINGS = frozenset(
+    {
+        "",
+        "a",
+        "u",
+        "om",
+        "em",
+        "im",
+        "e",
+        "i",
+        "s",
+        "ov",
+        "oi",
+        "ga",
+        "ge",
+        "ka",
+        "ke",
+        "na",
+        "ne",
+        "nin",
+        "din",
+        "tin",
+        "ni",
+        "di",
+        "ti",
+        "men",
+        "ben",
+        "pen",
+        "da",
+        "de",
+        "ta",
+        "te",
+        "dan",
+        "den",
+        "tan",
+        "ten",
+    }
+)
+
+
 def is_known_given_name(word: str) -> bool:
-    return skeleton(word) in _GIVEN_SKELETONS
+    """A common given name, in any case form (Руслана, Ruslanğa)."""
+    key = skeleton(word)
+    return any(
+        key[:cut] in _GIVEN_SKELETONS and key[cut:] in _ENDINGS
+        for cut in range(len(key), max(2, len(key) - 3) - 1, -1)
+    )
 
 
 def looks_like_surname(word: str) -> bool:

@@ -15,7 +15,6 @@ Two keys, both made the same way for watchlist words and article words:
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 # Soft hyphen, zero-width space/joiners, word joiner, BOM: invisible inside words.
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
@@ -84,7 +83,6 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-@lru_cache(maxsize=300_000)
 def light_key(word: str) -> str:
     """Case- and form-insensitive key that keeps the word's own letters."""
     word = unicodedata.normalize("NFC", word).translate(_DROP)
@@ -102,7 +100,6 @@ def light_key(word: str) -> str:
     return word.casefold().replace("ё", "е")
 
 
-@lru_cache(maxsize=300_000)
 def ascii_form(word: str) -> str:
     """The word in lower-case ASCII: Cyrillic and Kazakh transliterated, marks dropped."""
     word = unicodedata.normalize("NFC", word).translate(_DROP).casefold().translate(_TRANSLIT)
@@ -112,7 +109,6 @@ def ascii_form(word: str) -> str:
     return _NOT_ASCII_WORD.sub("", word)
 
 
-@lru_cache(maxsize=300_000)
 def skeletons(word: str) -> tuple[str, ...]:
     """The word's skeleton(s): one, or two when a Latin `j` may be ж or й."""
     latin = ascii_form(word)

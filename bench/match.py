@@ -1,0 +1,186 @@
+"""Matcher throughput, compile time and index memory, against a naive baseline.
+
+    python -m bench.match [--mb 8]
+
+Synthetic but realistic: watchlists of 10, 1,000 and 10,000 people (Kazakh and
+Russian name parts, half typed in Latin, half in Cyrillic, plus a few cases and
+keywords); articles in English, Russian and Kazakh built from a vocabulary of
+real function words and generated words, with names sprinkled in. The naive
+baseline is what a user writes first: one compiled `re.search(r"\\bterm\\b", re.I)`
+per name, alias and term, run in the same process on the same text.
+"""
+
+import argparse
+import gc
+import random
+import re
+import time
+import tracemalloc
+
+from matchers import compile_watchlist
+from matchers.normalize import CYRILLIC_TO_LATIN
+from matchers.watchlist import Case, Keyword, Person, Watchlist
+
+SYLLABLES = (
+    "аб ай ақ ал ам ан ар ас ат аш ба бе бо бұ да де дә до ер ес жа же жо жү за зе іс "
+    "ка ке қа қо құ ла ле ма ме мо мұ на не нұ оз ом он ор ос са се сә со сұ та те тө "
+    "тұ ха ша шо ың ыр ыс"
+).split()
+ENDINGS = ["ов", "ев", "баев", "беков", "ұлы", "ин", "ова", "жанов", "ғалиев", ""]
+
+
+def surname(rng: random.Random) -> str:
+    root = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+    return (root + rng.choice(ENDINGS)).capitalize()
+
+
+GIVEN = (
+    "Аслан Бауыржан Гүлнар Дина Ерлан Жанар Мадина Нұрлан Райхан Саят Тимур Ұлжан "
+    "Асхат Ruslan Marat Aigul Dana Yerlan Arman Olzhas Saule"
+).split()
+EN = (
+    "the a of to in and for on with was is that by said from at as his her court "
+    "trial police lawyer appeal prison charges city government report minister people "
+    "year told after before during against while new old official region protest"
+).split()
+RU = (
+    "и в не на что с по к из за о у от как для суд по делу адвокат заявил полиция "
+    "министр года после власти жители города журналисты сообщил области также"
+).split()
+KK = (
+    "және мен бұл бойынша сот адвокат полиция министр жыл кейін билік тұрғындары қала "
+    "облыс туралы деді хабарлады үшін бірақ тағы"
+).split()
+LATIN = str.maketrans(CYRILLIC_TO_LATIN)
+
+
+def watchlist(size: int, rng: random.Random) -> Watchlist:
+    people = []
+    seen: set[str] = set()
+    while len(people) < size:
+        name = f"{rng.choice(GIVEN)} {surname(rng)}"
+        if name in seen:
+            continue
+        seen.add(name)
+        if len(people) % 2:
+            name = name.lower().translate(LATIN).title()
+        people.append(Person(id=f"p{len(people)}", name=name))
+    cases = (
+        Case("qantar", "Bloody January", ("Кровавый январь", "Қанды Қаңтар")),
+        Case("zhanaozen", "Zhanaozen", ("Жанаозен",)),
+    )
+    keywords = (Keyword("verdict", ("verdict", "sentenced", "приговор", "үкім"), urgent=True),)
+    return Watchlist(tuple(people), cases, keywords)
+
+
+OTHER_SYLLABLES = ("гу ди ли ми ни пи ри ти фу цу чи лю рю вэ гэ фи ви").split()
+
+
+def corpus(megabytes: float, rng: random.Random) -> list[str]:
+    """~3 KB articles full of names, none of them watched: every alert is noise."""
+    vocab = {"en": EN, "ru": RU, "kk": KK}
+    # Unwatched surnames, from other syllables so that no skeleton equals a watched one.
+    made = [
+        "".join(rng.choice(OTHER_SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+        + rng.choice(ENDINGS)
+        for _ in range(4000)
+    ]
+    articles, size = [], 0
+    while size < megabytes * 1_000_000:
+        lang = rng.choice(["en", "ru", "kk"])
+        words = []
+        while sum(len(w) + 1 for w in words) < 3000:
+            r = rng.random()
+            if r < 0.75:
+                words.append(rng.choice(vocab[lang]))
+            elif r < 0.9:
+                words.append(rng.choice(made))
+            elif r < 0.97:
+                words.append(
+                    "".join(
+                        rng.choice("абвгдежзиклмнопрстуфхцшыэюяқғұ")
+                        for _ in range(rng.randint(4, 11))
+                    )
+                )
+            else:
+                words.append(rng.choice(GIVEN) + ".")
+        text = " ".join(words)
+        if lang == "en":
+            text = " ".join(
+                w.lower().translate(LATIN).capitalize() if w[:1].isupper() else w.translate(LATIN)
+                for w in text.split()
+            )
+        articles.append(text)
+        size += len(text.encode())
+    return articles
+
+
+def naive(terms: list[str]) -> "callable":  # type: ignore[valid-type]
+    patterns = [re.compile(r"\b" + re.escape(t) + r"\b", re.IGNORECASE) for t in terms]
+    return lambda text: [p.pattern for p in patterns if p.search(text)]
+
+
+def terms_of(w: Watchlist) -> list[str]:
+    names = [t for p in w.people for t in (p.name, *p.aliases, p.name.split()[-1])]
+    cases = [t for c in w.cases for t in (c.name, *c.aliases)]
+    return names + cases + [t for k in w.keywords for t in k.terms]
+
+
+def throughput(fn: "callable", articles: list[str], budget: float) -> float:  # type: ignore[valid-type]
+    """MB/s over as many articles as fit in `budget` seconds (at least one)."""
+    done, start = 0, time.perf_counter()
+    for text in articles:
+        fn(text)
+        done += len(text.encode())
+        if time.perf_counter() - start > budget:
+            break
+    return done / 1_000_000 / (time.perf_counter() - start)
+
+
+def _retained(build: "callable") -> float:  # type: ignore[valid-type]
+    """MB still allocated while the built object is alive."""
+    before = tracemalloc.get_traced_memory()[0]
+    built = build()
+    after = tracemalloc.get_traced_memory()[0]
+    del built
+    return (after - before) / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=8.0, help="corpus size in MB")
+    args = parser.parse_args()
+    lists = {size: watchlist(size, random.Random(size)) for size in (10, 1_000, 10_000)}
+    articles = corpus(args.mb, random.Random(2026))
+    total = sum(len(a.encode()) for a in articles) / 1e6
+    print(f"corpus: {len(articles)} articles, {total:.1f} MB (en/ru/kk), one core\n")
+    print(
+        f"{'people':>7} {'compile s':>9} {'index MB':>8} {'cold MB/s':>9} {'warm MB/s':>9} "
+        f"{'naive MB/s':>10} {'× naive':>8} {'alerts/MB':>9}"
+    )
+    results = {}
+    for size, w in lists.items():
+        gc.collect()
+        tracemalloc.start()
+        index_mb = _retained(lambda w=w: compile_watchlist(w))
+        tracemalloc.stop()
+        started = time.perf_counter()
+        matcher = compile_watchlist(w)
+        compile_s = time.perf_counter() - started
+        matches = 0
+        started = time.perf_counter()
+        for text in articles:
+            matches += sum(1 for m in matcher.match("", text) if m.deliverable)
+        cold = total / (time.perf_counter() - started)
+        warm = throughput(lambda t, m=matcher: m.match("", t), articles, 10.0)
+        slow = throughput(naive(terms_of(w)), articles, 8.0)
+        results[size] = warm
+        print(
+            f"{size:>7} {compile_s:>9.2f} {index_mb:>8.1f} {cold:>9.1f} {warm:>9.1f} "
+            f"{slow:>10.3f} {warm / slow:>8.0f} {matches / total:>15.1f}"
+        )
+    print(f"\nslowdown from 10 to 10,000 people: {results[10] / results[10_000]:.2f}×")
+
+
+if __name__ == "__main__":
+    main()
