@@ -134,6 +134,7 @@ async def run_digest(app: App, now: datetime) -> int:
 
 async def run_forever(app: App) -> None:
     """Poll on schedule and send digests until SIGINT or SIGTERM."""
+    app.store.monitor_started(datetime.now(UTC), app.settings.default_every)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -175,6 +176,7 @@ async def run_forever(app: App) -> None:
 
 async def _poll_job(app: App) -> None:
     await run_cycle(app, datetime.now(UTC))
+    app.store.cycle_finished(datetime.now(UTC))
 
 
 async def _digest_job(app: App) -> None:

@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import App, build_app, load_config, run_cycle, run_digest, run_forever
+from bot.health import judge
 from bot.notify import ConsoleNotifier
 from bot.settings import Settings, load_settings
 from matchers import compile_watchlist, parse_watchlist
 from matchers.errors import TrialwatchError
+from storage.db import init_db, make_engine
+from storage.errors import StorageError
+from storage.queries import Store
 
 log = logging.getLogger("trialwatch")
 
@@ -51,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate feeds.yaml and watchlist.yaml")
     check.set_defaults(handler=cmd_check_config)
+
+    smoke = sub.add_parser(
+        "check", help="validate config, open and migrate the database; no network"
+    )
+    smoke.set_defaults(handler=cmd_check)
+
+    health = sub.add_parser("health", help="exit 0 if the monitor finished a poll cycle lately")
+    health.set_defaults(handler=cmd_health)
 
     match = sub.add_parser("match", help="match articles or a text against a watchlist, offline")
     match.add_argument("--watchlist", type=Path, required=True, help="a watchlist YAML file")
@@ -138,6 +150,32 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"people, {len(watchlist.cases)} cases, {len(watchlist.keywords)} keywords"
     )
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    cmd_check_config(args)
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    counts = Store(engine).counts()
+    engine.dispose()
+    print(
+        f"database ok ({engine.url.render_as_string(hide_password=True)}): "
+        f"{counts['articles']} articles, {counts['deliveries'] - counts['sent']} queued"
+    )
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        healthy, reason = judge(Store(engine).heartbeat(), datetime.now(UTC))
+    except StorageError as e:
+        healthy, reason = False, f"unhealthy: {e}"
+    engine.dispose()
+    print(reason)
+    return 0 if healthy else 1
 
 
 def cmd_match(args: argparse.Namespace) -> int:

@@ -3,9 +3,11 @@
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
 from storage.errors import wrap_errors
@@ -40,7 +42,23 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+FIRST_REVISION = "0001"
+
+
+def alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
 @wrap_errors
 def init_db(engine: Engine) -> None:
-    """Create missing tables."""
-    SQLModel.metadata.create_all(engine)
+    """Bring the schema up to date, keeping every row (Alembic migrations)."""
+    with engine.begin() as connection:
+        config = alembic_config(connection)
+        tables = inspect(connection)
+        if tables.has_table("outlet") and not tables.has_table("alembic_version"):
+            command.stamp(config, FIRST_REVISION)  # made by trialwatch before migrations
+        command.upgrade(config, "head")

@@ -84,3 +84,12 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = _when()
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Heartbeat(SQLModel, table=True):
+    """When the monitor started and last finished a poll cycle: `trialwatch health` reads it."""
+
+    name: str = Field(primary_key=True)
+    started_at: datetime | None = _when(nullable=False)
+    cycle_at: datetime | None = _when()
+    every_seconds: int

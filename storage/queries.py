@@ -13,7 +13,7 @@ from feeds.poll import ArticleIntent, OutletUpdate
 from feeds.records import OutletForPoll
 from matchers import Match
 from storage.errors import wrap_errors
-from storage.models import Article, Delivery, MatchRow, Outlet
+from storage.models import Article, Delivery, Heartbeat, MatchRow, Outlet
 
 _IN_BATCH = 500  # keys per IN (...) query; well under SQLite's variable limit
 
@@ -30,6 +30,13 @@ class DeliveryItem:
     published: datetime | None
     seen: datetime
     matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatRecord:
+    started_at: datetime
+    cycle_at: datetime | None
+    every: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +211,34 @@ class Store:
                     .where(col(Delivery.sent_at).is_not(None))
                 ),
             }
+
+    @wrap_errors
+    def monitor_started(self, now: datetime, every: timedelta) -> None:
+        """Record that `trialwatch run` started, polling every `every`."""
+        with Session(self.engine) as session, session.begin():
+            row = session.get(Heartbeat, "monitor") or Heartbeat(name="monitor", every_seconds=0)
+            row.started_at, row.cycle_at = now, None
+            row.every_seconds = int(every.total_seconds())
+            session.add(row)
+
+    @wrap_errors
+    def cycle_finished(self, now: datetime) -> None:
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(Heartbeat).where(col(Heartbeat.name) == "monitor").values(cycle_at=now)
+            )
+
+    @wrap_errors
+    def heartbeat(self) -> HeartbeatRecord | None:
+        with Session(self.engine) as session:
+            row = session.get(Heartbeat, "monitor")
+            if row is None or row.started_at is None:
+                return None
+            return HeartbeatRecord(
+                _aware(row.started_at) or row.started_at,
+                _aware(row.cycle_at),
+                timedelta(seconds=row.every_seconds),
+            )
 
     @wrap_errors
     def outlet_status(self) -> list[OutletStatus]:

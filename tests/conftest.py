@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import stamina
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from feeds.localserver import OutletServer, serve
@@ -42,12 +43,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     if not POSTGRES_URL:
         pytest.skip("set TRIALWATCH_TEST_POSTGRES_URL to run storage tests on PostgreSQL")
-    engine = make_engine(POSTGRES_URL)
-    SQLModel.metadata.drop_all(engine)
-    engine.dispose()
+    _drop_everything(POSTGRES_URL)
     yield POSTGRES_URL
-    engine = make_engine(POSTGRES_URL)
+    _drop_everything(POSTGRES_URL)
+
+
+def _drop_everything(url: str) -> None:
+    engine = make_engine(url)
     SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
 
 

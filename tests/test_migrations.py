@@ -1,0 +1,116 @@
+"""Upgrading keeps the user's database: migrations run on start, rows survive."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, inspect, text
+
+from bot.cli import main
+from bot.health import judge
+from storage.db import alembic_config, init_db, make_engine
+from storage.queries import HeartbeatRecord, Store
+
+NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+def make_old_database(engine: Engine, *, stamped: bool) -> None:
+    """The schema trialwatch 0.1 created (revision 0001), with a few rows in it."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+        if not stamped:  # 0.1 created tables without Alembic
+            connection.execute(text("DROP TABLE alembic_version"))
+        connection.execute(
+            text(
+                "INSERT INTO outlet (id, name, config_url, url, lang, every_seconds, active, "
+                "failures) VALUES ('a', 'A', 'https://a/rss', 'https://a/rss', 'en', 900, true, 0)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO article (key, outlet_id, url, title, text, lang, seen_at) "
+                "VALUES ('https://a/1', 'a', 'https://a/1', 'T', 'B', 'en', :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO delivery (article_id, urgent, created_at, attempts) "
+                "SELECT id, false, :now, 0 FROM article"
+            ),
+            {"now": NOW},
+        )
+
+
+@pytest.mark.parametrize("stamped", [False, True], ids=["pre-alembic 0.1", "revision 0001"])
+def test_upgrade_keeps_rows(engine: Engine, stamped: bool) -> None:
+    """A database from the previous release is migrated in place; nothing is lost."""
+    make_old_database(engine, stamped=stamped)
+    init_db(engine)
+    init_db(engine)  # idempotent: a second start changes nothing
+    store = Store(engine)
+    assert store.counts() == {"articles": 1, "matches": 0, "deliveries": 1, "sent": 0}
+    assert inspect(engine).has_table("heartbeat")
+    with engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        )
+
+
+def test_fresh_database_gets_the_whole_schema(engine: Engine) -> None:
+    """A new database is created at the latest revision."""
+    init_db(engine)
+    assert {"outlet", "article", "match", "delivery", "heartbeat"} <= set(
+        inspect(engine).get_table_names()
+    )
+
+
+def test_health_follows_the_heartbeat(engine: Engine) -> None:
+    """Healthy while cycles finish within three poll intervals; unhealthy after."""
+    init_db(engine)
+    store = Store(engine)
+    assert judge(store.heartbeat(), NOW)[0] is False
+    store.monitor_started(NOW, timedelta(minutes=15))
+    assert judge(store.heartbeat(), NOW + timedelta(minutes=5)) == (
+        True,
+        "healthy: started 5m ago, first cycle running",
+    )
+    assert judge(store.heartbeat(), NOW + timedelta(hours=1))[0] is False
+    store.cycle_finished(NOW + timedelta(minutes=50))
+    assert judge(store.heartbeat(), NOW + timedelta(minutes=60))[0] is True
+    healthy, reason = judge(store.heartbeat(), NOW + timedelta(hours=2))
+    assert not healthy and reason.startswith("unhealthy: last poll cycle finished 70m ago")
+
+
+def test_judge_without_heartbeat() -> None:
+    """A database no monitor ever ran on is reported as such."""
+    assert judge(None, NOW) == (
+        False,
+        "unhealthy: no `trialwatch run` has started on this database",
+    )
+    record = HeartbeatRecord(NOW, NOW, timedelta(seconds=30))
+    assert judge(record, NOW + timedelta(seconds=60))[0]
+
+
+def test_check_and_health_commands(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`check` validates config and migrates (no network); `health` says why it fails."""
+    from tests.test_config import REPO
+
+    monkeypatch.setenv("TRIALWATCH_CONFIG_DIR", str(REPO / "config"))
+    monkeypatch.setenv("TRIALWATCH_DATABASE_URL", database_url)
+    assert main(["check"]) == 0
+    assert "database ok" in capsys.readouterr().out
+    assert main(["health"]) == 1
+    assert "no `trialwatch run` has started" in capsys.readouterr().out
