@@ -19,6 +19,7 @@ class FeedError(TrialwatchError):
         *,
         status: int | None = None,
         retry_after: str | None = None,
+        kind: str | None = None,
     ) -> None:
         super().__init__(f"{self.action}: {outlet} {url!r}: {cause}")
         self.outlet = outlet
@@ -26,6 +27,11 @@ class FeedError(TrialwatchError):
         self.cause = cause
         self.status = status
         self.retry_after = retry_after  # the raw Retry-After header, if the outlet sent one
+        # What the outlet's health becomes: blocked (refuses us), broken (not a
+        # feed), or failing (anything else, usually passing).
+        self.kind = kind or self.default_kind
+
+    default_kind = "failing"
 
 
 class FetchError(FeedError):
@@ -38,3 +44,7 @@ class ParseError(FeedError):
     """The response is not a feed we can read (HTML page, empty, broken XML)."""
 
     action = "parse failed"
+    default_kind = "broken"
+
+
+BLOCKING_STATUS = {401, 403, 451}

@@ -14,12 +14,14 @@ from email.utils import parsedate_to_datetime
 import httpx
 import stamina
 
-from feeds.errors import FetchError
+from feeds.errors import BLOCKING_STATUS, FetchError
+from feeds.parse import is_challenge_page
 from feeds.records import FetchedFeed, FetchResult, OutletForPoll
 
 USER_AGENT = "trialwatch/0.1 (+https://github.com/trialwatch/trialwatch; RSS monitor)"
 MAX_BODY = 10 * 1024 * 1024  # a news feed is rarely over 1 MB; 10 MB is clearly wrong
 CONCURRENCY = 10
+DEADLINE = 60.0  # seconds for one outlet, all attempts: a trickling body must not stall a cycle
 _PERMANENT = {301, 308}
 _TRANSIENT_STATUS = {500, 502, 504}
 
@@ -48,13 +50,14 @@ async def fetch_all(
     *,
     concurrency: int = CONCURRENCY,
     now: datetime | None = None,
+    deadline: float = DEADLINE,
 ) -> AsyncIterator[FetchResult]:
     """Fetch every outlet, at most `concurrency` at once, yielding results as they finish."""
     semaphore = asyncio.Semaphore(concurrency)
 
     async def bounded(outlet: OutletForPoll) -> FetchResult:
         async with semaphore:
-            return await fetch_one(client, outlet, now=now)
+            return await fetch_one(client, outlet, now=now, deadline=deadline)
 
     tasks = [asyncio.create_task(bounded(outlet)) for outlet in outlets]
     try:
@@ -66,11 +69,19 @@ async def fetch_all(
 
 
 async def fetch_one(
-    client: httpx.AsyncClient, outlet: OutletForPoll, *, now: datetime | None = None
+    client: httpx.AsyncClient,
+    outlet: OutletForPoll,
+    *,
+    now: datetime | None = None,
+    deadline: float = DEADLINE,
 ) -> FetchResult:
     """GET one feed with conditional headers; never raises a `FeedError`."""
     try:
-        feed = await _get_with_retries(client, outlet)
+        async with asyncio.timeout(deadline):
+            feed = await _get_with_retries(client, outlet)
+    except TimeoutError:
+        cause = f"no complete response within {deadline:g}s (slow or stalled outlet)"
+        return FetchResult(outlet, error=FetchError(outlet.id, outlet.url, cause))
     except _RetryableStatus as e:
         return FetchResult(outlet, error=e.error)
     except FetchError as e:
@@ -82,15 +93,36 @@ async def fetch_one(
     return FetchResult(outlet, feed=feed)
 
 
-def _status_error(outlet: OutletForPoll, response: httpx.Response) -> FetchError:
+async def _status_error(outlet: OutletForPoll, response: httpx.Response) -> FetchError:
     status = response.status_code
+    head = await _read_head(response)
+    challenge = response.headers.get("cf-mitigated") == "challenge" or is_challenge_page(head)
+    cause = f"HTTP {status} {response.reason_phrase}".rstrip()
+    if challenge:
+        cause += " (a bot-protection challenge page)"
+    elif status in BLOCKING_STATUS:
+        cause += " (the outlet refuses us; it may block data-centre IPs or bots)"
     return FetchError(
         outlet.id,
         outlet.url,
-        f"HTTP {status} {response.reason_phrase}".rstrip(),
+        cause,
         status=status,
         retry_after=response.headers.get("Retry-After"),
+        kind="blocked" if challenge or status in BLOCKING_STATUS else None,
     )
+
+
+async def _read_head(response: httpx.Response, limit: int = 20_000) -> bytes:
+    """The start of an error page, enough to recognise a challenge page."""
+    head = b""
+    try:
+        async for chunk in response.aiter_bytes():
+            head += chunk
+            if len(head) >= limit:
+                break
+    except httpx.HTTPError:
+        pass  # an unreadable error page is still an error page
+    return head[:limit]
 
 
 class _RetryableStatus(Exception):
@@ -111,9 +143,9 @@ async def _get_with_retries(client: httpx.AsyncClient, outlet: OutletForPoll) ->
         headers["If-Modified-Since"] = outlet.last_modified
     async with client.stream("GET", outlet.url, headers=headers) as response:
         if response.status_code in _TRANSIENT_STATUS:
-            raise _RetryableStatus(_status_error(outlet, response))
+            raise _RetryableStatus(await _status_error(outlet, response))
         if response.status_code >= 400:
-            raise _status_error(outlet, response)
+            raise await _status_error(outlet, response)
         body = b""
         if response.status_code != 304:
             body = await _read_capped(response, outlet)

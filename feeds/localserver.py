@@ -7,6 +7,7 @@ request, and lets a caller override any path with a canned response.
 import contextlib
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ class Canned:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering
+    trickle: float = 0.0  # seconds between 100-byte pieces of the body
 
 
 @dataclass
@@ -45,7 +48,8 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
             server.requests.append((self.path, dict(self.headers.items())))
             canned = server.canned.get(self.path)
             if canned is not None:
-                return self._reply(canned.status, canned.body, canned.headers)
+                time.sleep(canned.delay)
+                return self._reply(canned.status, canned.body, canned.headers, canned.trickle)
             path = (server.root / self.path.lstrip("/")).resolve()
             if server.root.resolve() not in path.parents or not path.is_file():
                 return self._reply(404, b"not found", {"Content-Type": "text/plain"})
@@ -55,16 +59,24 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
                 return self._reply(304, b"", {"ETag": etag})
             return self._reply(200, body, {"ETag": etag, "Content-Type": "application/xml"})
 
-        def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        def _reply(
+            self, status: int, body: bytes, headers: dict[str, str], trickle: float = 0.0
+        ) -> None:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
             if status != 304:
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if status != 304:
-                with contextlib.suppress(ConnectionError):  # the client gave up: fine
+            if status == 304:
+                return
+            with contextlib.suppress(ConnectionError):  # the client gave up: fine
+                if not trickle:
                     self.wfile.write(body)
+                for i in range(0, len(body) if trickle else 0, 100):
+                    self.wfile.write(body[i : i + 100])
+                    self.wfile.flush()
+                    time.sleep(trickle)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test and demo output clean

@@ -47,7 +47,12 @@ def test_atom_entries_parse() -> None:
     [
         pytest.param(b"", "empty response", id="empty 200"),
         pytest.param(
-            b"<!DOCTYPE html><html><body>Just a moment...</body></html>",
+            b"<!DOCTYPE html><html><title>Just a moment...</title></html>",
+            "bot-protection",
+            id="challenge page",
+        ),
+        pytest.param(
+            b"<!DOCTYPE html><html><body>Welcome to our site</body></html>",
             "HTML page",
             id="html instead of a feed",
         ),
