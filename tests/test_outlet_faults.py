@@ -205,7 +205,7 @@ async def test_external_entities_are_not_read(outlet_server: OutletServer, tmp_p
         "<link>https://x.test/1</link><description>&xxe;</description></item>"
         "</channel></rss>"
     ).encode()
-    result, parsed = await poll(outlet_server, "xxe", Canned(body=body))
+    _result, parsed = await poll(outlet_server, "xxe", Canned(body=body))
     articles = parsed.articles if isinstance(parsed, ParsedFeed) else []
     assert all("TOP-SECRET" not in a.title + a.text for a in articles)
 
@@ -220,7 +220,7 @@ async def test_entity_expansion_is_bounded(outlet_server: OutletServer) -> None:
         "<title>t</title><item><title>&lol9;</title><link>https://x.test/1</link></item>"
         "</channel></rss>"
     ).encode()
-    result, parsed = await poll(outlet_server, "lol", Canned(body=body))
+    _result, parsed = await poll(outlet_server, "lol", Canned(body=body))
     if isinstance(parsed, ParsedFeed):
         assert all(len(a.title) < 1_000_000 for a in parsed.articles)
 
