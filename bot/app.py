@@ -20,8 +20,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.admin import AdminReporter
 from bot.deliver import send_digest, send_urgent
+from bot.errors import DeliveryError
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
+from bot.render import render_admin_error, render_state_changes
 from bot.settings import Settings
 from feeds.fetch import make_client
 from feeds.outlets import OutletConfig, parse_outlets
@@ -81,6 +84,8 @@ class App:
     store: Store
     client: httpx.AsyncClient
     notifier: Notifier
+    admin: AdminReporter
+    config_stamp: tuple[float, ...] = ()
 
     def match(self, article: ParsedArticle, lang: str) -> tuple[tuple[Match, ...], bool]:
         matches = self.matcher.match(article.title, article.text, lang)
@@ -102,34 +107,102 @@ async def build_app(
     store.sync_outlets(config.outlets, settings.default_every, datetime.now(UTC))
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(make_client())
-        if notifier is None:
-            notifier = await _notifier(settings, stack, dry_run=dry_run)
-        yield App(settings, config, compile_watchlist(config.watchlist), store, client, notifier)
+        channel, admin = await _notifiers(settings, stack, dry_run=dry_run)
+        yield App(
+            settings,
+            config,
+            compile_watchlist(config.watchlist),
+            store,
+            client,
+            notifier or channel,
+            AdminReporter(admin),
+            _config_stamp(settings.config_dir),
+        )
     engine.dispose()
 
 
-async def _notifier(
+async def _notifiers(
     settings: Settings, stack: contextlib.AsyncExitStack, *, dry_run: bool
-) -> Notifier:
+) -> tuple[Notifier, Notifier | None]:
+    """(the channel, the admin chat or None)."""
     if settings.telegram_token is None or dry_run:
         if not dry_run:
             log.info("no TRIALWATCH_TELEGRAM_TOKEN: console mode, printing what would be sent")
-        return ConsoleNotifier()
+        return ConsoleNotifier(), None
     bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api)
     await stack.enter_async_context(bot)
-    return TelegramNotifier(bot, settings.chat_id)
+    admin_chat = settings.admin_chat_id
+    admin = TelegramNotifier(bot, admin_chat) if admin_chat is not None else None
+    return TelegramNotifier(bot, settings.chat_id), admin
+
+
+CONFIG_FILES = ("feeds.yaml", "watchlist.yaml")
+
+
+def _config_stamp(config_dir: Path) -> tuple[float, ...]:
+    stamps = []
+    for name in CONFIG_FILES:
+        try:
+            stamps.append((config_dir / name).stat().st_mtime)
+        except OSError:
+            stamps.append(-1.0)
+    return tuple(stamps)
+
+
+async def reload_config_if_changed(app: App, now: datetime) -> bool:
+    """Pick up edits to config/*.yaml; a bad edit keeps the last good config running."""
+    stamp = _config_stamp(app.settings.config_dir)
+    if stamp == app.config_stamp:
+        return False
+    app.config_stamp = stamp
+    try:
+        config = load_config(app.settings.config_dir)
+    except ConfigError as e:
+        log.error("config not reloaded, the last good config keeps running:\n%s", e)
+        await app.admin.report(
+            "config",
+            render_admin_error("config edit refused, the last good config keeps running", str(e)),
+        )
+        return False
+    app.config, app.matcher = config, compile_watchlist(config.watchlist)
+    app.store.sync_outlets(config.outlets, app.settings.default_every, now)
+    app.admin.resolved("config")
+    log.info(
+        "config reloaded: %d outlets, %d watchlist entries",
+        len(config.outlets),
+        len(config.watchlist.entry_ids()),
+    )
+    return True
 
 
 async def run_cycle(app: App, now: datetime, *, every_outlet: bool = False) -> list[PollResult]:
     """Poll due outlets (or all of them), store what is new, send urgent alerts."""
     outlets = app.store.outlets_for_poll(None if every_outlet else now)
     results = [r async for r in poll_outlets(app.client, outlets, app.store, app.match, now)]
-    await send_urgent(app.store, app.notifier, app.settings.tz, app.name_of, now)
+    changes = app.store.refresh_states(now)
+    if changes:
+        await app.admin.announce(render_state_changes(changes))
+    await _delivered(
+        app, await send_urgent(app.store, app.notifier, app.settings.tz, app.name_of, now)
+    )
     return results
 
 
 async def run_digest(app: App, now: datetime) -> int:
-    return await send_digest(app.store, app.notifier, app.settings.tz, app.name_of, now)
+    result = await send_digest(app.store, app.notifier, app.settings.tz, app.name_of, now)
+    await _delivered(app, result)
+    return result[0]
+
+
+async def _delivered(app: App, result: tuple[int, DeliveryError | None]) -> None:
+    sent, error = result
+    if error is not None:
+        await app.admin.report(
+            "delivery",
+            render_admin_error("Telegram refuses messages; they stay queued", str(error)),
+        )
+    elif sent:
+        app.admin.resolved("delivery")
 
 
 async def run_forever(app: App) -> None:
@@ -175,6 +248,7 @@ async def run_forever(app: App) -> None:
 
 
 async def _poll_job(app: App) -> None:
+    await reload_config_if_changed(app, datetime.now(UTC))
     await run_cycle(app, datetime.now(UTC))
     app.store.cycle_finished(datetime.now(UTC))
 

@@ -14,6 +14,7 @@ from bot.app import App, build_app, load_config, run_cycle, run_digest, run_fore
 from bot.health import judge
 from bot.notify import ConsoleNotifier
 from bot.settings import Settings, load_settings
+from bot.status import render_status
 from matchers import compile_watchlist, parse_watchlist
 from matchers.errors import TrialwatchError
 from storage.db import init_db, make_engine
@@ -63,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
 
     health = sub.add_parser("health", help="exit 0 if the monitor finished a poll cycle lately")
     health.set_defaults(handler=cmd_health)
+
+    status = sub.add_parser("status", help="each outlet's health, last success and last error")
+    status.set_defaults(handler=cmd_status)
 
     match = sub.add_parser("match", help="match articles or a text against a watchlist, offline")
     match.add_argument("--watchlist", type=Path, required=True, help="a watchlist YAML file")
@@ -176,6 +180,20 @@ def cmd_health(args: argparse.Namespace) -> int:
     engine.dispose()
     print(reason)
     return 0 if healthy else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    store = Store(engine)
+    rows = store.outlet_status()
+    counts = store.counts()
+    engine.dispose()
+    print(render_status(rows, datetime.now(UTC), settings.tz))
+    queued = counts["deliveries"] - counts["sent"]
+    print(f"\n{counts['articles']} articles stored, {queued} deliveries queued")
+    return 0
 
 
 def cmd_match(args: argparse.Namespace) -> int:

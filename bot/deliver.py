@@ -19,23 +19,24 @@ log = logging.getLogger(__name__)
 
 async def send_urgent(
     store: Store, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
-) -> int:
-    """Send every pending urgent alert, oldest first; return how many went out."""
+) -> tuple[int, DeliveryError | None]:
+    """Send every pending urgent alert, oldest first."""
     messages = [render_alert(item, tz, name_of) for item in store.pending(urgent=True)]
     return await _send_in_order(store, notifier, messages, now)
 
 
 async def send_digest(
     store: Store, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
-) -> int:
-    """Send the pending digest; return how many articles went out."""
+) -> tuple[int, DeliveryError | None]:
+    """Send the pending digest, oldest first."""
     messages = render_digest(store.pending(urgent=False), tz, name_of, now)
     return await _send_in_order(store, notifier, messages, now)
 
 
 async def _send_in_order(
     store: Store, notifier: Notifier, messages: Sequence[Message], now: datetime
-) -> int:
+) -> tuple[int, DeliveryError | None]:
+    """(articles sent, the error that stopped sending, if any)."""
     sent = 0
     for index, message in enumerate(messages):
         try:
@@ -44,7 +45,7 @@ async def _send_in_order(
             queued = sum(len(m.delivery_ids) for m in messages[index:])
             log.error("%s; %d deliveries stay queued", e, queued)
             store.mark_failed(message.delivery_ids, str(e))
-            break  # keep the order: later messages wait for this one
+            return sent, e  # keep the order: later messages wait for this one
         store.mark_sent(message.delivery_ids, now)
         sent += len(message.delivery_ids)
-    return sent
+    return sent, None

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from matchers import Match
-from storage.queries import DeliveryItem
+from storage.queries import DeliveryItem, StateChange
 
 MESSAGE_LIMIT = 4096
 BUDGET = 4000  # leave a margin under Telegram's limit
@@ -137,3 +137,24 @@ def _clip(text: str, limit: int) -> str:
 def _safe_url(url: str) -> str | None:
     parts = urlsplit(url.strip())
     return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+_STATE_ICON = {"ok": "✅", "failing": "⚠️", "blocked": "⛔", "broken": "🧩", "silent": "💤"}
+
+
+def render_state_changes(changes: Sequence[StateChange]) -> str:
+    """One admin message listing outlets whose health changed."""
+    lines = ["🛠 <b>trialwatch: outlet health changed</b>"]
+    for c in changes:
+        icon = _STATE_ICON.get(c.new, "•")
+        line = (
+            f"{icon} <b>{html.escape(c.name)}</b> ({html.escape(c.outlet_id)}): {c.old} → {c.new}"
+        )
+        if c.new != "ok" and c.error:
+            line += f"\n<i>{html.escape(_clip(c.error, 300))}</i>"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def render_admin_error(title: str, detail: str) -> str:
+    return f"🛠 <b>trialwatch: {html.escape(title)}</b>\n{html.escape(_clip(detail, 1500))}"

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_chat: str | None = None
     telegram_api: str | None = None
+    telegram_admin_chat: str | None = None
     timezone: str = "Asia/Almaty"
     digest_at: str = "09:00"
     poll_every: str = "15m"
@@ -74,8 +75,16 @@ class Settings(BaseSettings):
 
     @property
     def chat_id(self) -> int | str:
-        chat = (self.telegram_chat or "").strip()
-        return int(chat) if chat.lstrip("-").isdigit() else chat
+        return _chat(self.telegram_chat)
+
+    @property
+    def admin_chat_id(self) -> int | str | None:
+        return _chat(self.telegram_admin_chat) if self.telegram_admin_chat else None
+
+
+def _chat(value: str | None) -> int | str:
+    chat = (value or "").strip()
+    return int(chat) if chat.lstrip("-").isdigit() else chat
 
 
 def parse_times(value: str) -> list[time]:

@@ -3,6 +3,12 @@
 from datetime import datetime, timedelta
 
 MAX_BACKOFF = timedelta(hours=4)
+# Errors in a row before an outlet's health changes: one bad poll is weather.
+FAILING_AFTER = 3
+BLOCKED_OR_BROKEN_AFTER = 2
+# Silent: no new item for this many usual gaps, and at least SILENT_MIN.
+SILENT_GAPS = 8
+SILENT_MIN = timedelta(days=2)
 
 
 def next_poll_at(
@@ -23,3 +29,26 @@ def next_poll_at(
     if retry_after is not None:
         wait = max(wait, min(retry_after, MAX_BACKOFF))
     return now + wait
+
+
+def outlet_state(
+    *,
+    failures: int,
+    error_kind: str | None,
+    last_new_at: datetime | None,
+    new_gap: timedelta | None,
+    now: datetime,
+) -> str:
+    """An outlet's health: ok, failing, blocked, broken or silent."""
+    if error_kind in ("blocked", "broken") and failures >= BLOCKED_OR_BROKEN_AFTER:
+        return error_kind
+    if failures >= FAILING_AFTER:
+        return "failing"
+    quiet_for = now - last_new_at if last_new_at is not None else None
+    if (
+        quiet_for is not None
+        and new_gap is not None
+        and (quiet_for > max(SILENT_MIN, new_gap * SILENT_GAPS))
+    ):
+        return "silent"
+    return "ok"

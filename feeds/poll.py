@@ -57,6 +57,7 @@ class OutletUpdate:
     last_modified: str | None = None
     moved_to: str | None = None
     error: str | None = None
+    error_kind: str | None = None
     failures: int = 0
     status: int | None = None
 
@@ -137,6 +138,7 @@ def _store_failure(
             etag=outlet.etag,
             last_modified=outlet.last_modified,
             error=str(error),
+            error_kind=error.kind,
             failures=failures,
             status=error.status,
         ),

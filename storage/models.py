@@ -35,6 +35,9 @@ class Outlet(SQLModel, table=True):
     last_success_at: datetime | None = _when()
     last_new_at: datetime | None = _when()
     next_poll_at: datetime | None = _when()
+    error_kind: str | None = None  # blocked, broken or failing: see feeds.decide.outlet_state
+    new_gap_seconds: int | None = None  # smoothed time between polls that found new items
+    state: str = Field(default="ok", sa_column_kwargs={"server_default": "ok"})
 
 
 class Article(SQLModel, table=True):

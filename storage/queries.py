@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, func, insert, update
 from sqlmodel import Session, col, select
 
+from feeds.decide import outlet_state
 from feeds.outlets import OutletConfig
 from feeds.poll import ArticleIntent, OutletUpdate
 from feeds.records import OutletForPoll
@@ -44,10 +45,20 @@ class OutletStatus:
     id: str
     name: str
     url: str
+    state: str
     failures: int
     last_error: str | None
     last_success_at: datetime | None
     last_new_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    outlet_id: str
+    name: str
+    old: str
+    new: str
+    error: str | None
 
 
 class Store:
@@ -241,6 +252,26 @@ class Store:
             )
 
     @wrap_errors
+    def refresh_states(self, now: datetime) -> list[StateChange]:
+        """Recompute every active outlet's health; return the ones that changed."""
+        changes = []
+        with Session(self.engine) as session, session.begin():
+            for o in session.exec(select(Outlet).where(col(Outlet.active))):
+                gap = timedelta(seconds=o.new_gap_seconds) if o.new_gap_seconds else None
+                state = outlet_state(
+                    failures=o.failures,
+                    error_kind=o.error_kind,
+                    last_new_at=_aware(o.last_new_at),
+                    new_gap=gap,
+                    now=now,
+                )
+                if state != o.state:
+                    changes.append(StateChange(o.id, o.name, o.state, state, o.last_error))
+                    o.state = state
+                    session.add(o)
+        return sorted(changes, key=lambda c: c.outlet_id)
+
+    @wrap_errors
     def outlet_status(self) -> list[OutletStatus]:
         with Session(self.engine) as session:
             return [
@@ -248,6 +279,7 @@ class Store:
                     o.id,
                     o.name,
                     o.url,
+                    o.state,
                     o.failures,
                     o.last_error,
                     _aware(o.last_success_at),
@@ -260,23 +292,26 @@ class Store:
 
 
 def _update_outlet(session: Session, u: OutletUpdate, found_new: bool) -> None:
-    values: dict[str, object] = {
-        "last_polled_at": u.polled_at,
-        "next_poll_at": u.next_poll_at,
-        "etag": u.etag,
-        "last_modified": u.last_modified,
-        "failures": u.failures,
-        "last_status": u.status,
-    }
+    row = session.get(Outlet, u.outlet_id)
+    if row is None:
+        return  # removed from feeds.yaml while it was being polled
+    row.last_polled_at, row.next_poll_at = u.polled_at, u.next_poll_at
+    row.etag, row.last_modified = u.etag, u.last_modified
+    row.failures, row.last_status = u.failures, u.status
     if u.error is None:
-        values.update(last_success_at=u.polled_at, last_error=None)
+        row.last_success_at, row.last_error, row.error_kind = u.polled_at, None, None
     else:
-        values.update(last_error=u.error, last_error_at=u.polled_at)
+        row.last_error, row.last_error_at, row.error_kind = u.error, u.polled_at, u.error_kind
     if u.moved_to:
-        values["url"] = u.moved_to
+        row.url = u.moved_to
     if found_new:
-        values["last_new_at"] = u.polled_at
-    session.execute(update(Outlet).where(col(Outlet.id) == u.outlet_id).values(**values))
+        last = _aware(row.last_new_at)
+        if last is not None:
+            gap = (u.polled_at - last).total_seconds()
+            old = row.new_gap_seconds or gap
+            row.new_gap_seconds = int(0.7 * old + 0.3 * gap)
+        row.last_new_at = u.polled_at
+    session.add(row)
 
 
 def _insert_article(session: Session, u: OutletUpdate, intent: ArticleIntent) -> int:

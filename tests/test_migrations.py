@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from bot.cli import main
@@ -62,9 +63,9 @@ def test_upgrade_keeps_rows(engine: Engine, stamped: bool) -> None:
     assert store.counts() == {"articles": 1, "matches": 0, "deliveries": 1, "sent": 0}
     assert inspect(engine).has_table("heartbeat")
     with engine.connect() as connection:
-        assert (
-            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
-        )
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
+    assert version == head == "0003"
 
 
 def test_fresh_database_gets_the_whole_schema(engine: Engine) -> None:
