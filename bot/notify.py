@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import sys
 from typing import Protocol, TextIO
 
@@ -9,9 +10,14 @@ from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.errors import DeliveryError
 from bot.render import to_plain
+
+# Opt in to what python-telegram-bot 23 will do anyway: RetryAfter.retry_after as a
+# timedelta (v22 warns on every flood-control error otherwise).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 log = logging.getLogger(__name__)
 NETWORK_RETRIES = 3
@@ -33,34 +39,48 @@ class ConsoleNotifier:
         print(to_plain(text_html), file=self.stream, flush=True)
 
 
-def make_bot(token: str, base_url: str | None = None) -> ExtBot[int]:
+def make_bot(token: str, base_url: str | None = None, *, timeout: float = 10.0) -> ExtBot[int]:
     """A bot that respects flood limits and waits out `RetryAfter` a few times."""
     limiter: AIORateLimiter = AIORateLimiter(max_retries=3)
+    request = HTTPXRequest(
+        connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout, pool_timeout=timeout
+    )
     if base_url:
-        return ExtBot(token, base_url=base_url.rstrip("/") + "/bot", rate_limiter=limiter)
-    return ExtBot(token, rate_limiter=limiter)
+        return ExtBot(
+            token, base_url=base_url.rstrip("/") + "/bot", rate_limiter=limiter, request=request
+        )
+    return ExtBot(token, rate_limiter=limiter, request=request)
 
 
 class TelegramNotifier:
     """Send to one chat as HTML without link previews."""
 
-    def __init__(self, bot: ExtBot[int], chat_id: int | str) -> None:
+    def __init__(self, bot: ExtBot[int], chat_id: int | str, *, backoff: float = 2.0) -> None:
         self.bot = bot
         self.chat_id = chat_id
+        self.backoff = backoff  # seconds before the first retry of a network error; doubles
 
     async def send(self, text_html: str) -> None:
         try:
+            await self._send_html(text_html, splits_left=3)
+        except (BadRequest, Forbidden, InvalidToken, NetworkError) as e:
+            raise self._error(e) from None
+
+    async def _send_html(self, text_html: str, *, splits_left: int) -> None:
+        try:
             await self._send_retrying(text_html, ParseMode.HTML)
         except BadRequest as e:
-            if "can't parse entities" not in e.message.lower():
-                raise self._error(e) from None
-            log.warning("Telegram rejected the HTML (%s); sending as plain text", e.message)
-            try:
+            problem = e.message.lower()
+            if "can't parse entities" in problem:
+                log.warning("Telegram rejected the HTML (%s); sending as plain text", e.message)
                 await self._send_retrying(to_plain(text_html), None)
-            except (BadRequest, Forbidden, InvalidToken, NetworkError) as e2:
-                raise self._error(e2) from None
-        except (Forbidden, InvalidToken, NetworkError) as e:
-            raise self._error(e) from None
+            elif "message is too long" in problem and splits_left and "\n\n" in text_html:
+                # Our count and Telegram's disagreed: split between entries and send both.
+                first, second = _halves(text_html)
+                await self._send_html(first, splits_left=splits_left - 1)
+                await self._send_html(second, splits_left=splits_left - 1)
+            else:
+                raise
 
     async def _send_retrying(self, text: str, parse_mode: str | None) -> None:
         # BadRequest subclasses NetworkError but is permanent: never retry it.
@@ -83,10 +103,10 @@ class TelegramNotifier:
                     if hasattr(e.retry_after, "total_seconds")
                     else float(e.retry_after)
                 )
-            except NetworkError:
+            except NetworkError:  # 5xx, timeouts, connection errors: transient
                 if attempt == NETWORK_RETRIES:
                     raise
-                await asyncio.sleep(2**attempt)
+                await asyncio.sleep(self.backoff * 2**attempt)
 
     def _error(self, e: Exception) -> DeliveryError:
         hint = ""
@@ -98,3 +118,11 @@ class TelegramNotifier:
         elif isinstance(e, InvalidToken):
             hint = "; check TRIALWATCH_TELEGRAM_TOKEN"
         return DeliveryError(f"Telegram refused the message: {type(e).__name__}: {e}{hint}")
+
+
+def _halves(text_html: str) -> tuple[str, str]:
+    """Split at the blank line nearest the middle: entries never span blank lines."""
+    middle = len(text_html) // 2
+    cuts = [i for i in range(len(text_html)) if text_html.startswith("\n\n", i)]
+    cut = min(cuts, key=lambda i: abs(i - middle))
+    return text_html[:cut], text_html[cut + 2 :]
