@@ -17,7 +17,7 @@ from matchers import Match
 from storage.db import init_db, make_engine
 from storage.queries import Store
 from tests.conftest import TOKEN
-from tests.telegram_server import Fault, FakeTelegram
+from tests.telegram_server import FakeTelegram, Fault
 
 pytestmark = pytest.mark.slow
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
