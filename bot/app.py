@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,6 +86,7 @@ class App:
     notifier: Notifier
     admin: AdminReporter
     config_stamp: tuple[float, ...] = ()
+    jobs: set[asyncio.Task[None]] = field(default_factory=set)  # running poll/digest jobs
 
     def match(self, article: ParsedArticle, lang: str) -> tuple[tuple[Match, ...], bool]:
         matches = self.matcher.match(article.title, article.text, lang)
@@ -243,15 +244,46 @@ async def run_forever(app: App) -> None:
     try:
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
         log.info("stopping")
+        scheduler.shutdown(wait=False)
+        await _let_jobs_finish(app)
+
+
+STOP_GRACE = 3.0  # seconds a running cycle gets to finish its send and record it
+
+
+async def _let_jobs_finish(app: App) -> None:
+    """Give a running cycle or digest a moment to finish: a send cut off between
+    Telegram's acceptance and our record of it is the one way to repeat a message."""
+    running = [task for task in app.jobs if not task.done()]
+    if not running:
+        return
+    _, pending = await asyncio.wait(running, timeout=STOP_GRACE)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def _poll_job(app: App) -> None:
-    await reload_config_if_changed(app, datetime.now(UTC))
-    await run_cycle(app, datetime.now(UTC))
-    app.store.cycle_finished(datetime.now(UTC))
+    async with _tracked(app):
+        await reload_config_if_changed(app, datetime.now(UTC))
+        await run_cycle(app, datetime.now(UTC))
+        app.store.cycle_finished(datetime.now(UTC))
 
 
 async def _digest_job(app: App) -> None:
-    await run_digest(app, datetime.now(UTC))
+    async with _tracked(app):
+        await run_digest(app, datetime.now(UTC))
+
+
+@contextlib.asynccontextmanager
+async def _tracked(app: App) -> AsyncIterator[None]:
+    task = asyncio.current_task()
+    assert task is not None
+    app.jobs.add(task)
+    try:
+        yield
+    except asyncio.CancelledError:
+        log.info("a job was interrupted by shutdown; what it had not recorded stays queued")
+    finally:
+        app.jobs.discard(task)
