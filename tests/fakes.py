@@ -1,0 +1,13 @@
+"""Fakes for our own seams (never for httpx, feedparser or python-telegram-bot)."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FakeNotifier:
+    """A Notifier that records what it is given."""
+
+    sent: list[str] = field(default_factory=list)
+
+    async def send(self, text_html: str) -> None:
+        self.sent.append(text_html)
