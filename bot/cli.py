@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -156,40 +157,44 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _open_store(settings: Settings, *, migrate: bool) -> Iterator[Store]:
+    engine = make_engine(settings.database_url)
+    try:
+        if migrate:
+            init_db(engine)
+        yield Store(engine)
+    finally:
+        engine.dispose()
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     cmd_check_config(args)
-    engine = make_engine(settings.database_url)
-    init_db(engine)
-    counts = Store(engine).counts()
-    engine.dispose()
-    print(
-        f"database ok ({engine.url.render_as_string(hide_password=True)}): "
-        f"{counts['articles']} articles, {counts['deliveries'] - counts['sent']} queued"
-    )
+    with _open_store(settings, migrate=True) as store:
+        counts = store.counts()
+        where = store.engine.url.render_as_string(hide_password=True)
+    queued = counts["deliveries"] - counts["sent"]
+    print(f"database ok ({where}): {counts['articles']} articles, {queued} queued")
     return 0
 
 
 def cmd_health(args: argparse.Namespace) -> int:
     settings = load_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        healthy, reason = judge(Store(engine).heartbeat(), datetime.now(UTC))
-    except StorageError as e:
-        healthy, reason = False, f"unhealthy: {e}"
-    engine.dispose()
+    with _open_store(settings, migrate=False) as store:
+        try:
+            healthy, reason = judge(store.heartbeat(), datetime.now(UTC))
+        except StorageError as e:
+            healthy, reason = False, f"unhealthy: {e}"
     print(reason)
     return 0 if healthy else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
-    engine = make_engine(settings.database_url)
-    init_db(engine)
-    store = Store(engine)
-    rows = store.outlet_status()
-    counts = store.counts()
-    engine.dispose()
+    with _open_store(settings, migrate=True) as store:
+        rows = store.outlet_status()
+        counts = store.counts()
     print(render_status(rows, datetime.now(UTC), settings.tz))
     queued = counts["deliveries"] - counts["sent"]
     print(f"\n{counts['articles']} articles stored, {queued} deliveries queued")
@@ -240,23 +245,18 @@ def cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
-class _open_input:
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.file: TextIO | None = None
-
-    def __enter__(self) -> Iterator[str]:
-        if self.name == "-":
-            return iter(sys.stdin)
-        try:
-            self.file = Path(self.name).open(encoding="utf-8")
-        except OSError as e:
-            raise TrialwatchError(f"{self.name}: cannot read: {e.strerror}") from None
-        return iter(self.file)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.file:
-            self.file.close()
+@contextlib.contextmanager
+def _open_input(name: str) -> Iterator[TextIO]:
+    """The JSON-lines input: a file, or standard input for `-`."""
+    if name == "-":
+        yield sys.stdin
+        return
+    try:
+        file = Path(name).open(encoding="utf-8")  # noqa: SIM115  (closed below)
+    except OSError as e:
+        raise TrialwatchError(f"{name}: cannot read: {e.strerror}") from None
+    with file:
+        yield file
 
 
 def _print_table(matches: Sequence[Any], out: TextIO) -> None:

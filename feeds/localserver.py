@@ -88,13 +88,20 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
 def serve(root: Path) -> Iterator[OutletServer]:
     """Run an outlet server for `root` on a free loopback port until the block ends."""
     state = OutletServer(root=root)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    with run_in_thread(_handler(state)) as base_url:
+        state.base_url = base_url
+        yield state
+
+
+@contextmanager
+def run_in_thread(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free port of 127.0.0.1 in a thread; yield the base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield state
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         httpd.server_close()
