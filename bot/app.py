@@ -206,13 +206,9 @@ async def _delivered(app: App, result: tuple[int, DeliveryError | None]) -> None
         app.admin.resolved("delivery")
 
 
-async def run_forever(app: App) -> None:
-    """Poll on schedule and send digests until SIGINT or SIGTERM."""
-    app.store.monitor_started(datetime.now(UTC), app.settings.default_every)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+def build_scheduler(app: App) -> AsyncIOScheduler:
+    """The poll job every tick (30 s, or the shortest interval configured) and a
+    digest job at each TRIALWATCH_DIGEST_AT time, in TRIALWATCH_TIMEZONE."""
     scheduler = AsyncIOScheduler(timezone=app.settings.tz)
     tick = min(
         [MAX_TICK, app.settings.default_every, *(o.every for o in app.config.outlets if o.every)]
@@ -235,6 +231,17 @@ async def run_forever(app: App) -> None:
             coalesce=True,
             misfire_grace_time=3600,
         )
+    return scheduler
+
+
+async def run_forever(app: App) -> None:
+    """Poll on schedule and send digests until SIGINT or SIGTERM."""
+    app.store.monitor_started(datetime.now(UTC), app.settings.default_every)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    scheduler = build_scheduler(app)
     scheduler.start()
     log.info(
         "trialwatch running: %d outlets, digest at %s",

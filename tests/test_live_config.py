@@ -111,3 +111,17 @@ async def test_status_table(
     assert header.split() == ["outlet", "state", "last", "success", "last", "new", "item", "error"]
     assert row.startswith("en") and " ok " in row and "(0m ago)" in row
     assert "3 articles stored" in out
+
+
+async def test_jobs_are_registered_with_their_triggers(app: App) -> None:
+    """One poll job ticking every 30 s at most, one digest job per TRIALWATCH_DIGEST_AT time."""
+    from bot.app import build_scheduler
+
+    app.settings = app.settings.model_copy(update={"digest_at": "09:00,18:30"})
+    scheduler = build_scheduler(app)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"poll", "digest-0900", "digest-1830"}
+    assert jobs["poll"].trigger.interval.total_seconds() == 30
+    digest = str(jobs["digest-1830"].trigger)
+    assert "hour='18'" in digest and "minute='30'" in digest
+    assert str(jobs["digest-0900"].trigger.timezone) == "Asia/Almaty"
