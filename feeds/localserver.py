@@ -32,6 +32,7 @@ class OutletServer:
     base_url: str = ""
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     canned: dict[str, Canned] = field(default_factory=dict)
+    latency: float = 0.0  # seconds added to every response, like a distant outlet
 
     def url(self, name: str) -> str:
         return f"{self.base_url}/{name}"
@@ -46,6 +47,7 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server.requests.append((self.path, dict(self.headers.items())))
+            time.sleep(server.latency)
             canned = server.canned.get(self.path)
             if canned is not None:
                 time.sleep(canned.delay)
@@ -85,9 +87,9 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(root: Path) -> Iterator[OutletServer]:
+def serve(root: Path, *, latency: float = 0.0) -> Iterator[OutletServer]:
     """Run an outlet server for `root` on a free loopback port until the block ends."""
-    state = OutletServer(root=root)
+    state = OutletServer(root=root, latency=latency)
     with run_in_thread(_handler(state)) as base_url:
         state.base_url = base_url
         yield state

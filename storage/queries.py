@@ -139,23 +139,30 @@ class Store:
 
     @wrap_errors
     def apply(self, update_: OutletUpdate, intents: Sequence[ArticleIntent]) -> None:
-        """Store the outlet's fetch state, new articles, matches and deliveries at once."""
+        """Store the outlet's fetch state, new articles, matches and deliveries at once:
+        one transaction, three batched INSERTs (per-row statements cost ~1 ms each)."""
         with Session(self.engine) as session, session.begin():
             _update_outlet(session, update_, bool(intents))
-            for intent in intents:
-                article_id = _insert_article(session, update_, intent)
-                if intent.matches:
-                    session.execute(
-                        insert(MatchRow), [_match_row(article_id, m) for m in intent.matches]
-                    )
-                if intent.deliverable:
-                    session.execute(
-                        insert(Delivery).values(
-                            article_id=article_id,
-                            urgent=intent.urgent,
-                            created_at=update_.polled_at,
-                        )
-                    )
+            if not intents:
+                return
+            ids = _insert_articles(session, update_, intents)
+            matches = [
+                _match_row(i, m) for i, t in zip(ids, intents, strict=True) for m in t.matches
+            ]
+            if matches:
+                session.execute(insert(MatchRow), matches)
+            deliveries = [
+                {
+                    "article_id": i,
+                    "urgent": t.urgent,
+                    "created_at": update_.polled_at,
+                    "attempts": 0,
+                }
+                for i, t in zip(ids, intents, strict=True)
+                if t.deliverable
+            ]
+            if deliveries:
+                session.execute(insert(Delivery), deliveries)
 
     @wrap_errors
     def pending(self, *, urgent: bool) -> list[DeliveryItem]:
@@ -314,25 +321,29 @@ def _update_outlet(session: Session, u: OutletUpdate, found_new: bool) -> None:
     session.add(row)
 
 
-def _insert_article(session: Session, u: OutletUpdate, intent: ArticleIntent) -> int:
-    a = intent.article
-    result = session.execute(
-        insert(Article)
-        .values(
-            key=a.key,
-            outlet_id=u.outlet_id,
-            url=a.url,
-            guid=a.guid,
-            title=a.title,
-            text=a.text,
-            author=a.author,
-            lang=intent.lang,
-            published_at=a.published,
-            seen_at=u.polled_at,
-        )
-        .returning(col(Article.id))
-    )
-    return int(result.scalar_one())
+def _insert_articles(
+    session: Session, u: OutletUpdate, intents: Sequence[ArticleIntent]
+) -> list[int]:
+    """Insert the articles in one statement; their ids, in the order given."""
+    rows = [
+        {
+            "key": t.article.key,
+            "outlet_id": u.outlet_id,
+            "url": t.article.url,
+            "guid": t.article.guid,
+            "title": t.article.title,
+            "text": t.article.text,
+            "author": t.article.author,
+            "lang": t.lang,
+            "published_at": t.article.published,
+            "seen_at": u.polled_at,
+        }
+        for t in intents
+    ]
+    statement = insert(Article).returning(col(Article.id), sort_by_parameter_order=True)
+    ids = [i for i in session.scalars(statement, rows) if i is not None]
+    assert len(ids) == len(rows)
+    return ids
 
 
 def _match_row(article_id: int, m: Match) -> dict[str, object]:
