@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.match
+	$(BIN)/python -m bench.poll
 
 run: $(STAMP)
 	$(BIN)/trialwatch run
