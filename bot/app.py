@@ -13,7 +13,6 @@ import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,59 +20,22 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.admin import AdminReporter
+from bot.config import Config, config_stamp, load_config
 from bot.deliver import send_digest, send_urgent
 from bot.errors import DeliveryError
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
 from bot.render import render_admin_error, render_state_changes
 from bot.settings import Settings
 from feeds.fetch import make_client
-from feeds.outlets import OutletConfig, parse_outlets
 from feeds.poll import poll_outlets
 from feeds.records import ParsedArticle, PollResult
-from matchers import Match, Matcher, Watchlist, compile_watchlist, is_urgent, parse_watchlist
-from matchers.errors import ConfigError, ConfigProblem
+from matchers import Match, Matcher, compile_watchlist, is_urgent
+from matchers.errors import ConfigError
 from storage.db import init_db, make_engine
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
 MAX_TICK = timedelta(seconds=30)
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    """Both user-edited files, validated."""
-
-    outlets: list[OutletConfig]
-    watchlist: Watchlist
-
-
-def load_config(config_dir: Path) -> Config:
-    """Read feeds.yaml and watchlist.yaml; raise `ConfigError` with every problem."""
-    problems: list[ConfigProblem] = []
-    outlets: list[OutletConfig] = []
-    watchlist = Watchlist()
-    for name in ("feeds.yaml", "watchlist.yaml"):
-        path = config_dir / name
-        try:
-            text = path.read_text(encoding="utf-8")
-            if name == "feeds.yaml":
-                outlets = parse_outlets(text, str(path))
-            else:
-                watchlist = parse_watchlist(text, str(path))
-        except FileNotFoundError:
-            problems.append(
-                ConfigProblem(
-                    str(path),
-                    None,
-                    "",
-                    "file not found; set TRIALWATCH_CONFIG_DIR or copy the shipped config/",
-                )
-            )
-        except ConfigError as e:
-            problems.extend(e.problems)
-    if problems:
-        raise ConfigError(problems)
-    return Config(outlets, watchlist)
 
 
 @dataclass
@@ -117,7 +79,7 @@ async def build_app(
             client,
             notifier or channel,
             AdminReporter(admin),
-            _config_stamp(settings.config_dir),
+            config_stamp(settings.config_dir),
         )
     engine.dispose()
 
@@ -137,22 +99,9 @@ async def _notifiers(
     return TelegramNotifier(bot, settings.chat_id), admin
 
 
-CONFIG_FILES = ("feeds.yaml", "watchlist.yaml")
-
-
-def _config_stamp(config_dir: Path) -> tuple[float, ...]:
-    stamps = []
-    for name in CONFIG_FILES:
-        try:
-            stamps.append((config_dir / name).stat().st_mtime)
-        except OSError:
-            stamps.append(-1.0)
-    return tuple(stamps)
-
-
 async def reload_config_if_changed(app: App, now: datetime) -> bool:
     """Pick up edits to config/*.yaml; a bad edit keeps the last good config running."""
-    stamp = _config_stamp(app.settings.config_dir)
+    stamp = config_stamp(app.settings.config_dir)
     if stamp == app.config_stamp:
         return False
     app.config_stamp = stamp

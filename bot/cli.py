@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.app import App, build_app, load_config, run_cycle, run_digest, run_forever
+from bot.app import App, build_app, run_cycle, run_digest, run_forever
+from bot.config import load_config
 from bot.health import judge
 from bot.notify import ConsoleNotifier
 from bot.settings import Settings, load_settings

@@ -18,7 +18,7 @@ from feeds.errors import BLOCKING_STATUS, FetchError
 from feeds.parse import is_challenge_page
 from feeds.records import FetchedFeed, FetchResult, OutletForPoll
 
-USER_AGENT = "trialwatch/0.1 (+https://github.com/trialwatch/trialwatch; RSS monitor)"
+USER_AGENT = "trialwatch/0.1 (RSS monitor of court reporting; polls at most every 30s)"
 MAX_BODY = 10 * 1024 * 1024  # a news feed is rarely over 1 MB; 10 MB is clearly wrong
 CONCURRENCY = 10
 DEADLINE = 60.0  # seconds for one outlet, all attempts: a trickling body must not stall a cycle

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import load_config
 from bot.cli import main
+from bot.config import load_config
 from feeds.outlets import parse_outlets
 from matchers import parse_watchlist
 from matchers.errors import ConfigError
