@@ -150,7 +150,6 @@ class _Scan:
     """One article being matched: tokens, sentences, hits, and what they add up to."""
 
     def __init__(self, matcher: Matcher, full: str, title_end: int) -> None:
-        self.m = matcher
         self.ix: CompiledWatchlist = matcher.index
         self.full = full
         self.title_end = title_end
