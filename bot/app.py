@@ -95,7 +95,9 @@ async def _notifiers(
     bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api)
     await stack.enter_async_context(bot)
     admin_chat = settings.admin_chat_id
-    admin = TelegramNotifier(bot, admin_chat) if admin_chat is not None else None
+    admin = None
+    if admin_chat is not None:
+        admin = TelegramNotifier(bot, admin_chat, setting="TRIALWATCH_TELEGRAM_ADMIN_CHAT")
     return TelegramNotifier(bot, settings.chat_id), admin
 
 

@@ -8,7 +8,15 @@ from typing import Protocol, TextIO
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
@@ -55,15 +63,23 @@ def make_bot(token: str, base_url: str | None = None, *, timeout: float = 10.0) 
 class TelegramNotifier:
     """Send to one chat as HTML without link previews."""
 
-    def __init__(self, bot: ExtBot[int], chat_id: int | str, *, backoff: float = 2.0) -> None:
+    def __init__(
+        self,
+        bot: ExtBot[int],
+        chat_id: int | str,
+        *,
+        backoff: float = 2.0,
+        setting: str = "TRIALWATCH_TELEGRAM_CHAT",
+    ) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.backoff = backoff  # seconds before the first retry of a network error; doubles
+        self.setting = setting  # the variable to fix when the chat is wrong
 
     async def send(self, text_html: str) -> None:
         try:
             await self._send_html(text_html, splits_left=3)
-        except (BadRequest, Forbidden, InvalidToken, NetworkError) as e:
+        except TelegramError as e:
             raise self._error(e) from None
 
     async def _send_html(self, text_html: str, *, splits_left: int) -> None:
@@ -110,9 +126,11 @@ class TelegramNotifier:
 
     def _error(self, e: Exception) -> DeliveryError:
         hint = ""
-        if isinstance(e, Forbidden) or "chat not found" in str(e).lower():
+        if isinstance(e, ChatMigrated):
+            hint = f"; the group became a supergroup: set {self.setting}={e.new_chat_id}"
+        elif isinstance(e, Forbidden) or "chat not found" in str(e).lower():
             hint = (
-                f"; check TRIALWATCH_TELEGRAM_CHAT ({self.chat_id}) and that the bot is an "
+                f"; check {self.setting} ({self.chat_id}) and that the bot is an "
                 "administrator of the channel with the right to post"
             )
         elif isinstance(e, InvalidToken):

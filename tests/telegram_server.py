@@ -88,6 +88,7 @@ class Fault:
     status: int
     description: str
     retry_after: int | None = None
+    migrate_to: int | None = None
     delay: float = 0.0
 
 
@@ -128,6 +129,8 @@ class FakeTelegram:
             body = _error(fault.status, fault.description)
             if fault.retry_after is not None:
                 body["parameters"] = {"retry_after": fault.retry_after}
+            if fault.migrate_to is not None:
+                body["parameters"] = {"migrate_to_chat_id": fault.migrate_to}
             return fault.status, body
         if str(params.get("chat_id")) != self.chat_id:
             return 400, _error(400, "Bad Request: chat not found")

@@ -131,3 +131,20 @@ async def test_chat_not_found(
     notifier.chat_id = -100999
     sent, error = await urgent(store, notifier)
     assert sent == 0 and "TRIALWATCH_TELEGRAM_CHAT (-100999)" in str(error)
+
+
+async def test_group_migrated_to_supergroup(
+    store: Store, notifier: TelegramNotifier, telegram: FakeTelegram
+) -> None:
+    """A chat that became a supergroup keeps the queue and names the new id to set."""
+    queue(store, ["A1"])
+    telegram.faults = [
+        Fault(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            migrate_to=-1009876543210,
+        )
+    ]
+    sent, error = await urgent(store, notifier)
+    assert sent == 0 and "set TRIALWATCH_TELEGRAM_CHAT=-1009876543210" in str(error)
+    assert len(store.pending(urgent=True)) == 1
