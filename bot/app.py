@@ -59,10 +59,9 @@ class App:
 
 
 @contextlib.asynccontextmanager
-async def build_app(
-    settings: Settings, *, notifier: Notifier | None = None, dry_run: bool = False
-) -> AsyncIterator[App]:
-    """Everything a command needs, opened in order and closed in reverse."""
+async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> AsyncIterator[App]:
+    """Everything a command needs, opened in order and closed in reverse.
+    With `notifier` given (demo, dry runs, tests), Telegram is not contacted at all."""
     config = load_config(settings.config_dir)
     engine = make_engine(settings.database_url)
     init_db(engine)
@@ -70,14 +69,14 @@ async def build_app(
     store.sync_outlets(config.outlets, settings.default_every, datetime.now(UTC))
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(make_client())
-        channel, admin = await _notifiers(settings, stack, dry_run=dry_run)
+        channel, admin = (notifier, None) if notifier else await _notifiers(settings, stack)
         yield App(
             settings,
             config,
             compile_watchlist(config.watchlist),
             store,
             client,
-            notifier or channel,
+            channel,
             AdminReporter(admin),
             config_stamp(settings.config_dir),
         )
@@ -85,12 +84,11 @@ async def build_app(
 
 
 async def _notifiers(
-    settings: Settings, stack: contextlib.AsyncExitStack, *, dry_run: bool
+    settings: Settings, stack: contextlib.AsyncExitStack
 ) -> tuple[Notifier, Notifier | None]:
     """(the channel, the admin chat or None)."""
-    if settings.telegram_token is None or dry_run:
-        if not dry_run:
-            log.info("no TRIALWATCH_TELEGRAM_TOKEN: console mode, printing what would be sent")
+    if settings.telegram_token is None:
+        log.info("no TRIALWATCH_TELEGRAM_TOKEN: console mode, printing what would be sent")
         return ConsoleNotifier(), None
     bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api)
     await stack.enter_async_context(bot)

@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.app import App, build_app, run_cycle, run_digest, run_forever
+from bot.app import build_app, run_cycle, run_digest, run_forever
 from bot.config import load_config
 from bot.health import judge
 from bot.notify import ConsoleNotifier
+from bot.render import render_digest
 from bot.settings import Settings, load_settings
 from bot.status import render_status
+from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
 from matchers.errors import TrialwatchError
 from storage.db import init_db, make_engine
@@ -109,7 +111,7 @@ async def _run(settings: Settings, *, once: bool) -> int:
     return 0
 
 
-def _report(results: Sequence[Any]) -> None:
+def _report(results: Sequence[PollResult]) -> None:
     failed = [r for r in results if r.error]
     log.info(
         "cycle done: %d outlets, %d failed, %d new articles, %d matched",
@@ -124,10 +126,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
     settings = load_settings()
 
     async def digest() -> int:
-        notifier = ConsoleNotifier() if args.dry_run else None
-        async with build_app(settings, notifier=notifier) as app:
-            if args.dry_run:
-                return _print_dry_digest(app)
+        if args.dry_run:
+            return await _dry_digest(settings)
+        async with build_app(settings) as app:
             sent = await run_digest(app, datetime.now(UTC))
             log.info("digest: %d articles sent", sent)
         return 0
@@ -135,13 +136,12 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return asyncio.run(digest())
 
 
-def _print_dry_digest(app: App) -> int:
-    from bot.render import render_digest, to_plain
-
-    items = app.store.pending(urgent=False)
-    for message in render_digest(items, app.settings.tz, app.name_of, datetime.now(UTC)):
-        print("─" * 60)
-        print(to_plain(message.html))
+async def _dry_digest(settings: Settings) -> int:
+    """Print the pending digest as console mode would; mark nothing sent."""
+    async with build_app(settings, notifier=ConsoleNotifier()) as app:
+        items = app.store.pending(urgent=False)
+        for message in render_digest(items, app.settings.tz, app.name_of, datetime.now(UTC)):
+            await app.notifier.send(message.html)
     if not items:
         print("(the digest is empty: no pending articles)")
     return 0

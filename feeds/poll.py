@@ -1,6 +1,5 @@
 """One poll cycle, as a pipeline:
 
-    outlets = store.outlets_due(now)                      # storage
     async for fetched in fetch_all(client, outlets):      # concurrent, bounded
         parsed   = parse(fetched)                         # feedparser → text
         known    = store.known_keys(article keys)         # one IN (…) query
@@ -9,15 +8,15 @@
         store.apply(OutletUpdate(...), intents)           # one transaction
         yield PollResult(outlet, new, matched, error)
 
-Storage and matching come in through the small protocols below, so this module
-imports neither `storage` nor `bot`.
+The caller picks the outlets (`store.outlets_for_poll(now)`). Storage and
+matching come in through the small protocols below, so this module imports
+neither `storage` nor `bot`.
 """
 
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import httpx
@@ -26,40 +25,18 @@ from feeds.decide import next_poll_at
 from feeds.errors import FeedError
 from feeds.fetch import fetch_all
 from feeds.parse import parse
-from feeds.records import FetchResult, OutletForPoll, ParsedArticle, PollResult
+from feeds.records import (
+    ArticleIntent,
+    FetchedFeed,
+    FetchResult,
+    OutletForPoll,
+    OutletUpdate,
+    ParsedArticle,
+    PollResult,
+)
 from matchers import Match
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleIntent:
-    """A new article and what the matcher found in it."""
-
-    article: ParsedArticle
-    lang: str
-    matches: tuple[Match, ...]
-    urgent: bool
-
-    @property
-    def deliverable(self) -> bool:
-        return any(m.deliverable for m in self.matches)
-
-
-@dataclass(frozen=True, slots=True)
-class OutletUpdate:
-    """What a poll learned about an outlet: fetch state and the next poll time."""
-
-    outlet_id: str
-    polled_at: datetime
-    next_poll_at: datetime
-    etag: str | None = None
-    last_modified: str | None = None
-    moved_to: str | None = None
-    error: str | None = None
-    error_kind: str | None = None
-    failures: int = 0
-    status: int | None = None
 
 
 class PollStore(Protocol):
@@ -79,18 +56,19 @@ async def poll_outlets(
 ) -> AsyncIterator[PollResult]:
     """Poll the given outlets; yield one result per outlet; store as each finishes."""
     async for fetched in fetch_all(client, outlets, now=now):
+        if fetched.feed is None:
+            assert fetched.error is not None
+            yield _store_failure(fetched, fetched.error, store, now, fetched.retry_after)
+            continue
         try:
-            yield _store_one(fetched, store, match, now)
-        except FeedError as e:
-            yield _store_failure(fetched, e, store, now)
+            yield _store_one(fetched.outlet, fetched.feed, store, match, now)
+        except FeedError as e:  # the body is not a usable feed
+            yield _store_failure(fetched, e, store, now, None)
 
 
-def _store_one(fetched: FetchResult, store: PollStore, match: MatchFn, now: datetime) -> PollResult:
-    outlet = fetched.outlet
-    if fetched.error is not None:
-        raise fetched.error
-    assert fetched.feed is not None
-    feed = fetched.feed
+def _store_one(
+    outlet: OutletForPoll, feed: FetchedFeed, store: PollStore, match: MatchFn, now: datetime
+) -> PollResult:
     update = OutletUpdate(
         outlet_id=outlet.id,
         polled_at=now,
@@ -118,11 +96,14 @@ def _intent(article: ParsedArticle, lang: str, match: MatchFn) -> ArticleIntent:
 
 
 def _store_failure(
-    fetched: FetchResult, error: FeedError, store: PollStore, now: datetime
+    fetched: FetchResult,
+    error: FeedError,
+    store: PollStore,
+    now: datetime,
+    retry_after: timedelta | None,
 ) -> PollResult:
     outlet = fetched.outlet
     failures = outlet.failures + 1
-    retry_after = fetched.retry_after if fetched.error is error else None
     log.warning("%s (failure %d in a row)", error, failures)
     store.apply(
         OutletUpdate(
@@ -145,6 +126,3 @@ def _store_failure(
         [],
     )
     return PollResult(outlet.id, outlet.url, error=error)
-
-
-__all__ = ["ArticleIntent", "OutletUpdate", "PollStore", "poll_outlets"]

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from feeds.errors import FeedError
+from matchers import Match
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +77,33 @@ class PollResult:
     matched: int = 0
     not_modified: bool = False
     error: FeedError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleIntent:
+    """A new article and what the matcher found in it."""
+
+    article: ParsedArticle
+    lang: str
+    matches: tuple[Match, ...]
+    urgent: bool
+
+    @property
+    def deliverable(self) -> bool:
+        return any(m.deliverable for m in self.matches)
+
+
+@dataclass(frozen=True, slots=True)
+class OutletUpdate:
+    """What a poll learned about an outlet: fetch state and the next poll time."""
+
+    outlet_id: str
+    polled_at: datetime
+    next_poll_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    moved_to: str | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    failures: int = 0
+    status: int | None = None

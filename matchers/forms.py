@@ -1,8 +1,9 @@
 """Inflected forms of watched words, generated on the watchlist side. Pure functions.
 
-Russian case endings and Kazakh suffixes are appended to each watched word
-(in its own script, and transliterated for Latin-script words), every form is
-keyed, and the forms are stored as a stem plus the set of allowed remainders.
+Russian and English endings are appended to each watched word (in its own
+script, and transliterated for Latin-script words), every form is keyed, and
+the forms are stored as a stem plus the set of allowed remainders. Kazakh
+suffixes attach to the nominative and are checked against one shared set.
 At match time a text word matches when it is stem + allowed remainder: no
 morphology runs per article word.
 """
@@ -23,7 +24,6 @@ _RU_SOFT = ["ь", "я", "ю", "ем", "е", "и", "ей", "ям", "ями", "я�
 _RU_Y = ["й", "я", "ю", "ем", "е", "и", "ев", "ям", "ями", "ях"]
 _RU_ADJ = ["ый", "ий", "ой", "ого", "его", "ому", "ему", "ым", "им", "ом", "ем", "ая", "яя",
            "ую", "юю", "ое", "ее", "ые", "ие", "ых", "их", "ыми", "ими", "ей"]  # fmt: skip
-_RU_O = ["о", "а", "у", "ом", "е", "ы", "ам", "ами", "ах"]
 # Kazakh case, plural and possessive suffixes, every allomorph: journalists mix them.
 _KK = ["ның", "нің", "дың", "дің", "тың", "тің", "ға", "ге", "қа", "ке", "на", "не", "а", "е",
        "ны", "ні", "ды", "ді", "ты", "ті", "н", "да", "де", "та", "те", "нда", "нде", "дан",
@@ -51,7 +51,7 @@ class Stemmed:
     stem: str
     rems: frozenset[str]
     female: frozenset[str]  # remainders that mark a feminine form
-    agglutinative: bool = False  # Kazakh suffixes (KAZAKH_REMS) may follow the stem
+    agglutinative: bool = False  # Kazakh suffixes (KAZAKH_*_REMS) may follow the stem
 
     def allows(self, rem: str, kazakh_rems: frozenset[str]) -> bool:
         return rem in self.rems or (self.agglutinative and rem in kazakh_rems)
@@ -81,7 +81,7 @@ def surface_forms(word: str, *, place: bool = False) -> set[str]:
     """Russian and English forms of a watched word, in the word's script.
 
     Kazakh suffixes are not listed here: they attach to the whole nominative,
-    so the matcher checks them against one shared remainder set (`KAZAKH_REMS`).
+    so the matcher checks them against one shared remainder set (KAZAKH_SKELETON_REMS).
     `place`: add Russian place adjectives (Жанаозен → жанаозенские).
     """
     forms = {word, word + "s"}  # English plural and possessive (Kulekbaev's), any script

@@ -8,6 +8,7 @@ spellings and scripts equal (Ruslan = Руслан, Shyngys = Шыңғыс).
 
 from dataclasses import dataclass
 
+from matchers.forms import KAZAKH_SKELETON_REMS, MAX_KAZAKH_REM
 from matchers.normalize import skeleton, tokenize
 
 GIVEN_NAMES = """
@@ -48,44 +49,8 @@ _SURNAME_ENDINGS = ("ov", "ev", "ova", "eva", "in", "ina", "uli", "kizi", "ski",
 _GIVEN_SKELETONS = frozenset(skeleton(n) for n in GIVEN_NAMES.split())
 
 
-_ENDINGS = frozenset(
-    {
-        "",
-        "a",
-        "u",
-        "om",
-        "em",
-        "im",
-        "e",
-        "i",
-        "s",
-        "ov",
-        "oi",
-        "ga",
-        "ge",
-        "ka",
-        "ke",
-        "na",
-        "ne",
-        "nin",
-        "din",
-        "tin",
-        "ni",
-        "di",
-        "ti",
-        "men",
-        "ben",
-        "pen",
-        "da",
-        "de",
-        "ta",
-        "te",
-        "dan",
-        "den",
-        "tan",
-        "ten",
-    }
-)
+# A given name next to a surname is usually inflected too (Руслана, Ruslanğa).
+_ENDINGS = KAZAKH_SKELETON_REMS | {"a", "u", "om", "em", "im", "e", "i", "s", "ov", "oi"}
 
 
 def is_known_given_name(word: str) -> bool:
@@ -93,7 +58,7 @@ def is_known_given_name(word: str) -> bool:
     key = skeleton(word)
     return any(
         key[:cut] in _GIVEN_SKELETONS and key[cut:] in _ENDINGS
-        for cut in range(len(key), max(2, len(key) - 3) - 1, -1)
+        for cut in range(len(key), max(2, len(key) - MAX_KAZAKH_REM) - 1, -1)
     )
 
 

@@ -10,8 +10,7 @@ from sqlmodel import Session, col, select
 
 from feeds.decide import outlet_state
 from feeds.outlets import OutletConfig
-from feeds.poll import ArticleIntent, OutletUpdate
-from feeds.records import OutletForPoll
+from feeds.records import ArticleIntent, OutletForPoll, OutletUpdate
 from matchers import Match
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, Heartbeat, MatchRow, Outlet
@@ -74,12 +73,12 @@ class Store:
         """Make the outlet rows follow feeds.yaml; removed outlets are kept, inactive."""
         with Session(self.engine) as session:
             rows = {o.id: o for o in session.exec(select(Outlet))}
-            for row in rows.values():
-                row.active = False
+            for stored in rows.values():
+                stored.active = False
             for config in configs:
                 every = int((config.every or default_every).total_seconds())
-                existing = rows.get(config.id)
-                if existing is None:
+                row = rows.get(config.id)
+                if row is None:
                     row = Outlet(
                         id=config.id,
                         name=config.name,
@@ -89,9 +88,7 @@ class Store:
                         every_seconds=every,
                         next_poll_at=now,
                     )
-                else:
-                    row = existing
-                if existing is not None and row.config_url != config.url:
+                elif row.config_url != config.url:
                     # The user changed the URL: forget redirects and validators.
                     row.config_url = row.url = config.url
                     row.etag = row.last_modified = None

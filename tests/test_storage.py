@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds.outlets import OutletConfig
-from feeds.poll import ArticleIntent, OutletUpdate
-from feeds.records import ParsedArticle
+from feeds.records import ArticleIntent, OutletUpdate, ParsedArticle
 from matchers import Match
 from storage.db import init_db, make_engine
 from storage.queries import Store

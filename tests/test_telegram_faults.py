@@ -11,8 +11,7 @@ import pytest
 from bot.deliver import send_digest, send_urgent
 from bot.notify import TelegramNotifier, make_bot
 from feeds.outlets import OutletConfig
-from feeds.poll import ArticleIntent, OutletUpdate
-from feeds.records import ParsedArticle
+from feeds.records import ArticleIntent, OutletUpdate, ParsedArticle
 from matchers import Match
 from storage.db import init_db, make_engine
 from storage.queries import Store
