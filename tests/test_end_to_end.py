@@ -132,3 +132,17 @@ def test_demo_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Duman Mukhammedkarim" in out
     assert "demo-broken" in out and "parse failed" in out
     assert (DATA / "feeds" / "azattyq_ru.xml").exists()
+
+
+def test_dry_run_digest_prints_and_sends_nothing(
+    configured: Path, telegram: FakeTelegram, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`digest --dry-run` prints the digest, does not contact Telegram, and keeps it queued."""
+    assert main(["run", "--once"]) == 0
+    calls = len(telegram.calls)
+    capsys.readouterr()
+    assert main(["digest", "--dry-run"]) == 0
+    assert "Duman Mukhammedkarim" in capsys.readouterr().out
+    assert len(telegram.calls) == calls  # not even getMe
+    assert main(["digest"]) == 0
+    assert any("Duman Mukhammedkarim" in t for t in telegram.texts)
