@@ -6,7 +6,7 @@ which entry, in what role, at which position of which phrase.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,9 +15,8 @@ from matchers.names import split_name
 from matchers.normalize import is_capitalized, skeleton, skeletons, tokenize
 from matchers.watchlist import Watchlist
 
-Kind = Literal["person", "case", "keyword"]
 Role = Literal["surname", "root", "given", "phrase"]
-KeyFn = Callable[[str], tuple[str, ...]]
+Purpose = Literal["case", "keyword", "scope", "exclude", "together"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +31,7 @@ class Phrase:
     """A sequence of words that matches as a whole (an alias, a term, a pattern word)."""
 
     owner: int  # entry index (cases, keywords) or pattern/exclude/scope owner
-    purpose: Literal["case", "keyword", "scope", "exclude", "together"]
+    purpose: Purpose
     words: tuple[int, ...]
     proper: bool  # a one-word proper name: must be capitalised in the text
     group: int = 0  # for `together`: (pattern << 8) | group
@@ -65,7 +64,6 @@ class CompiledWatchlist:
     entry_numbers: dict[str, int] = field(default_factory=dict)
     people: list[PersonIndex] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
-    case_phrases: dict[int, list[int]] = field(default_factory=dict)
     patterns: list[tuple[int, int]] = field(default_factory=list)  # (case index, groups)
     max_rem: int = 0
     _words: dict[tuple[str, bool], int] = field(default_factory=dict)
@@ -92,9 +90,9 @@ class CompiledWatchlist:
             self.anchors.add(word_id)
 
     def phrase(
-        self, text: str, purpose: str, owner: int, *, names: bool = False, group: int = 0
+        self, text: str, purpose: Purpose, owner: int, *, names: bool = False, group: int = 0
     ) -> int | None:
-        """Index a phrase; `names`: capitalised words are names (skeleton keys)."""
+        """Index a phrase; `names`: its words are names (skeleton keys, place forms)."""
         parts = [t.text for t in tokenize(text)]
         if not parts:
             return None
@@ -103,7 +101,7 @@ class CompiledWatchlist:
         ids = tuple(self.word(p, proper=names, place=names) for p in parts)
         index = len(self.phrases)
         proper = names and len(parts) == 1 and is_capitalized(parts[0])
-        self.phrases.append(Phrase(owner, purpose, ids, proper, group))  # type: ignore[arg-type]
+        self.phrases.append(Phrase(owner, purpose, ids, proper, group))
         anchor = purpose in ("case", "keyword", "together")
         for position, word_id in enumerate(ids):
             self.use(word_id, Use("phrase", index, position), anchor=anchor and position == 0)
@@ -127,8 +125,8 @@ def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
             person.exclude,
         )
     for case_no, case in enumerate(watchlist.cases):
-        ids = [index.phrase(n, "case", case_no, names=True) for n in (case.name, *case.aliases)]
-        index.case_phrases[case_no] = [i for i in ids if i is not None]
+        for name in (case.name, *case.aliases):
+            index.phrase(name, "case", case_no, names=True)
         for pattern in case.together:
             pattern_no = len(index.patterns)
             index.patterns.append((case_no, len(pattern)))
