@@ -1,8 +1,13 @@
 """A fake Telegram Bot API on 127.0.0.1, reached through python-telegram-bot's base_url.
 
-It answers what trialwatch calls (getMe, sendMessage, ...) and rejects what
-Telegram rejects: a wrong token, an unknown chat, bad HTML, text over 4096
-characters. Faults can be queued to test 429, 5xx and refusals.
+It answers what trialwatch calls (getMe, sendMessage, getUpdates, setMyCommands, ...)
+and rejects what Telegram rejects: a wrong token, an unknown chat or forum topic,
+bad HTML, text over 4096 characters. Faults can be queued to test 429, 5xx and
+refusals; a chat can refuse every message (403) while others accept; `down`
+makes every method answer 502, as when Telegram is unreachable.
+
+Incoming messages for the bot are queued with `command(...)` and handed out by
+long-polled getUpdates (held until one arrives or `timeout` seconds pass).
 """
 
 import html
@@ -95,16 +100,80 @@ class Fault:
 @dataclass
 class FakeTelegram:
     token: str
-    chat_id: str = str(CHANNEL["id"])
+    chat_id: str = str(CHANNEL["id"])  # the channel the bot may post in
     base_url: str = ""
     sent: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    chats: dict[str, dict[str, Any]] = field(default_factory=dict)  # other chats, by id
+    topics: dict[str, set[int]] = field(default_factory=dict)  # forum chat id → thread ids
+    refusing: dict[str, Fault] = field(default_factory=dict)  # chat id → its answer to every send
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    commands: list[dict[str, Any]] = field(default_factory=list)  # the last setMyCommands
+    down: bool = False  # every method answers 502 Bad Gateway
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Condition = field(init=False)
+    _next_update: int = 1001
+
+    def __post_init__(self) -> None:
+        self.arrived = threading.Condition(self.lock)
 
     @property
     def texts(self) -> list[str]:
         return [m["text"] for m in self.sent]
+
+    def texts_to(self, chat_id: int | str, thread_id: int | None = None) -> list[str]:
+        """What reached one chat (and one forum topic, when given), in order."""
+        return [
+            m["text"]
+            for m in self.sent
+            if str(m.get("chat_id")) == str(chat_id)
+            and (thread_id is None or str(m.get("message_thread_id")) == str(thread_id))
+        ]
+
+    def add_chat(
+        self,
+        chat_id: int,
+        kind: str = "channel",
+        *,
+        title: str = "",
+        topics: frozenset[int] = frozenset(),
+    ) -> None:
+        """A chat the bot may post in: a channel, a group, or a forum with `topics`."""
+        chat: dict[str, Any] = {"id": chat_id, "type": kind, "title": title or f"Chat {chat_id}"}
+        if topics:
+            chat["is_forum"] = True
+            self.topics[str(chat_id)] = set(topics)
+        with self.lock:
+            self.chats[str(chat_id)] = chat
+
+    def command(
+        self, text: str, *, user_id: int = 111, chat_id: int | None = None, group: bool = False
+    ) -> int:
+        """Queue a message from a user (a command in a private chat, or in a group);
+        return its update id."""
+        user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        if group:
+            chat = {"id": chat_id or -1005550000001, "type": "supergroup", "title": "Monitors"}
+        else:
+            chat = {"id": chat_id or user_id, "type": "private", "first_name": user["first_name"]}
+        word = text.split()[0] if text.startswith("/") else ""
+        message: dict[str, Any] = {
+            "message_id": self._next_update,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+        }
+        if word:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(word)}]
+        with self.arrived:
+            self.chats.setdefault(str(chat["id"]), chat)
+            update_id = self._next_update
+            self._next_update += 1
+            self.updates.append({"update_id": update_id, "message": message})
+            self.arrived.notify_all()
+        return update_id
 
     def handle(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         match = re.fullmatch(r"/bot([^/]+)/(\w+)", path)
@@ -113,13 +182,33 @@ class FakeTelegram:
         token, method = match.group(1), match.group(2).lower()
         with self.lock:
             self.calls.append((method, params))
+            if self.down:
+                return 502, _error(502, "Bad Gateway")
             if token != self.token:
                 return 401, _error(401, "Unauthorized")
             if method == "getme":
                 return 200, {"ok": True, "result": BOT_USER}
             if method == "sendmessage":
                 return self._send(params)
+            if method == "getupdates":
+                return self._updates(params)
+            if method == "setmycommands":
+                self.commands = list(params.get("commands", []))
             return 200, {"ok": True, "result": True}
+
+    def _updates(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Long polling: drop confirmed updates, wait up to `timeout` for new ones."""
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + float(params.get("timeout") or 0)
+        while True:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            left = deadline - time.monotonic()
+            if self.updates or left <= 0 or self.down:
+                break
+            self.arrived.wait(min(left, 0.5))
+        if self.down:
+            return 502, _error(502, "Bad Gateway")
+        return 200, {"ok": True, "result": self.updates[: int(params.get("limit") or 100)]}
 
     def _send(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if self.faults:
@@ -132,8 +221,16 @@ class FakeTelegram:
             if fault.migrate_to is not None:
                 body["parameters"] = {"migrate_to_chat_id": fault.migrate_to}
             return fault.status, body
-        if str(params.get("chat_id")) != self.chat_id:
+        chat_id = str(params.get("chat_id"))
+        chat = CHANNEL if chat_id == self.chat_id else self.chats.get(chat_id)
+        if chat is None:
             return 400, _error(400, "Bad Request: chat not found")
+        if chat_id in self.refusing:
+            refusal = self.refusing[chat_id]
+            return refusal.status, _error(refusal.status, refusal.description)
+        thread = params.get("message_thread_id")
+        if thread is not None and int(thread) not in self.topics.get(chat_id, set()):
+            return 400, _error(400, "Bad Request: message thread not found")
         text = str(params.get("text", ""))
         mode = params.get("parse_mode")
         if mode == "HTML" and (problem := html_error(text)):
@@ -141,13 +238,16 @@ class FakeTelegram:
         if not 1 <= visible_length(text, mode) <= 4096:
             return 400, _error(400, "Bad Request: message is too long")
         self.sent.append(params)
-        message = {
+        message: dict[str, Any] = {
             "message_id": len(self.sent),
             "date": int(time.time()),
-            "chat": CHANNEL,
-            "sender_chat": CHANNEL,
+            "chat": chat,
             "text": text,
         }
+        if chat["type"] == "channel":
+            message["sender_chat"] = chat
+        if thread is not None:
+            message["message_thread_id"] = int(thread)
         return 200, {"ok": True, "result": message}
 
 
@@ -194,4 +294,9 @@ def fake_telegram(token: str) -> Iterator[FakeTelegram]:
 
     with run_in_thread(Handler) as base_url:
         state.base_url = base_url
-        yield state
+        try:
+            yield state
+        finally:
+            with state.arrived:  # release long polls so the server can stop
+                state.down = True
+                state.arrived.notify_all()
