@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -76,12 +76,16 @@ class MatchRow(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """The outbox: one row per article that must reach the channel exactly once."""
+    """The outbox: one row per (article, destination) that must reach it exactly once."""
 
-    __table_args__ = (UniqueConstraint("article_id"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "destination", name="uq_delivery_article_destination"),
+        Index("ix_delivery_destination", "destination", "sent_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="article.id")
+    destination: str = Field(default="default", sa_column_kwargs={"server_default": "default"})
     urgent: bool = Field(index=True)
     created_at: datetime | None = _when(nullable=False)
     sent_at: datetime | None = _when()
