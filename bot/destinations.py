@@ -29,9 +29,10 @@ from datetime import datetime, time, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from matchers import Match, Watchlist
-from matchers.match import Kind
-from matchers.yamlconf import Located, check_keys, load_located, records, text_list, unique_ids
+from core.records import Match
+from core.records import MatchKind as Kind
+from core.yamlconf import Located, check_keys, load_located, records, text_list, unique_ids
+from matchers import Watchlist
 
 DEFAULT_ID = "default"  # the single chat of TRIALWATCH_TELEGRAM_CHAT, when there is no file
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")

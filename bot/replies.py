@@ -11,10 +11,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.render import BUDGET, _clip, _safe_url, visible_length
-from matchers import Match, Watchlist
-from matchers.match import ALERT_THRESHOLD
+from core.records import ALERT_THRESHOLD, Match, OutletStatus
+from matchers import Watchlist
 from storage.lookup import ArticleDetail, ArticleLine
-from storage.queries import OutletStatus
 
 NameOf = Callable[[str], str]
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from bot.destinations import ArticleFacts, route
 from bot.replies import CASE_PAGE, StatusView
+from core.records import Match
 from feeds.canonical import canonical_url
-from matchers import Match
 from storage.lookup import (
     ArticleDetail,
     ArticleLine,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, Engine, and_, func, or_
 from sqlmodel import Session, col, select
 
-from matchers.match import ALERT_THRESHOLD
+from core.records import ALERT_THRESHOLD
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, MatchRow, Outlet
 

@@ -40,7 +40,9 @@ def rss(items: list[tuple[str, str, datetime]]) -> str:
         f"<description>{title}.</description></item>"
         for title, link, when in items
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'
+    )
 
 
 HEARINGS = [
@@ -98,8 +100,8 @@ async def bot(app: App, telegram: FakeTelegram) -> AsyncIterator[FakeTelegram]:
     await asyncio.wait_for(task, 10)
 
 
-async def until(condition: Any, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.02)):
+async def until(condition: Any, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.02)):
         if condition():
             return
         await asyncio.sleep(0.02)
@@ -173,7 +175,7 @@ async def test_case_pages(bot: FakeTelegram) -> None:
     assert first.index("day-25") < first.index("day-24")  # newest first
     assert "26 Oct 2026" in first and "16 Oct 2026" not in first  # dated, one page
     last = await text_of(bot, "/case orazbek 3")
-    assert "page 3 of 3" in last and "day-5" in last and "day-1\"" in last
+    assert "page 3 of 3" in last and "day-5" in last and 'day-1"' in last
     assert "Older" not in last
     assert "no page 4" in await text_of(bot, "/case orazbek 4")
     assert "No entry “nobody”" in await text_of(bot, "/case nobody")
@@ -258,6 +260,6 @@ async def test_updates_resume_after_telegram_was_down(
     telegram.command("/watchlist", user_id=ADMIN)
     await asyncio.sleep(0.5)
     telegram.down = False
-    await until(lambda: any("Watchlist" in t for t in telegram.texts_to(ADMIN)), timeout=15)
+    await until(lambda: any("Watchlist" in t for t in telegram.texts_to(ADMIN)), seconds=15)
     stop.set()
     await asyncio.wait_for(task, 10)

@@ -15,8 +15,9 @@ from bot.destinations import (
     parse_destinations,
     route,
 )
-from matchers import Match, parse_watchlist
-from matchers.errors import ConfigError
+from core.errors import ConfigError
+from core.records import Match
+from matchers import parse_watchlist
 
 WATCHLIST = parse_watchlist(
     """
