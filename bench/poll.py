@@ -18,7 +18,7 @@ from pathlib import Path
 
 import feedparser
 
-from core.records import Match, OutletForPoll, ParsedArticle
+from core.records import ArticleIntent, OutletForPoll, ParsedArticle
 from feeds.fetch import fetch_all, make_client
 from feeds.localserver import serve
 from feeds.parse import parse
@@ -97,9 +97,9 @@ async def full_cycle(outlets: list[OutletForPoll], db: Path) -> tuple[float, dic
     )
     matcher = compile_watchlist(watchlist)
 
-    def match(article: ParsedArticle, lang: str) -> tuple[tuple[Match, ...], bool]:
+    def match(article: ParsedArticle, lang: str) -> ArticleIntent:
         found = matcher.match(article.title, article.text, lang)
-        return tuple(found), is_urgent(found, watchlist)
+        return ArticleIntent(article, lang, tuple(found), is_urgent(found, watchlist))
 
     started = time.perf_counter()
     async with make_client() as client:

@@ -1,9 +1,10 @@
 """Wiring: the one module that joins feeds, matchers, storage and Telegram.
 
 `build_app(settings)` loads the config, opens the database and builds the
-httpx client and the notifier. `run_cycle` is one poll cycle plus urgent
+httpx client and the notifiers. `run_cycle` is one poll cycle plus urgent
 alerts; `run_forever` schedules cycles and digests on an APScheduler
-`AsyncIOScheduler` that this app owns (so polling works with no Telegram token).
+`AsyncIOScheduler` that this app owns (so polling works with no Telegram token),
+and serves the bot's commands on the same event loop when TRIALWATCH_ADMINS is set.
 """
 
 import asyncio
@@ -16,17 +17,19 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from telegram.ext import ExtBot
 
 from bot.admin import AdminReporter
+from bot.commands import build_commands, serve_commands
 from bot.config import Config, config_stamp, load_config
 from bot.deliver import send_digest, send_urgent
+from bot.destinations import ArticleFacts, Destination, digest_due, route, single_destination
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
 from bot.render import render_admin_error, render_state_changes
 from bot.settings import Settings
 from core.errors import ConfigError, DeliveryError
-from core.records import Match, ParsedArticle
+from core.records import ArticleIntent, Match, ParsedArticle
 from feeds.fetch import make_client
 from feeds.poll import poll_outlets
 from feeds.records import PollResult
@@ -49,10 +52,44 @@ class App:
     admin: AdminReporter
     config_stamp: tuple[float, ...] = ()
     jobs: set[asyncio.Task[None]] = field(default_factory=set)  # running poll/digest jobs
+    bot: ExtBot[int] | None = None  # None: every destination gets `notifier` (console, tests)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    digests_at: dict[str, datetime] = field(default_factory=dict)  # destination → last digest
+    _senders: dict[tuple[str, int | None], Notifier] = field(default_factory=dict)
 
-    def match(self, article: ParsedArticle, lang: str) -> tuple[tuple[Match, ...], bool]:
+    @property
+    def destinations(self) -> tuple[Destination, ...]:
+        """From destinations.yaml, else the one chat of TRIALWATCH_TELEGRAM_CHAT."""
+        if self.config.destinations is not None:
+            return self.config.destinations
+        s = self.settings
+        return tuple(single_destination(s.chat_id, s.digest_times, s.timezone))
+
+    def sender(self, destination: Destination) -> Notifier:
+        """The notifier for one destination's chat and topic."""
+        if self.bot is None:
+            return self.notifier
+        key = (str(destination.chat), destination.topic)
+        if key not in self._senders:
+            setting = (
+                "TRIALWATCH_TELEGRAM_CHAT"
+                if self.config.destinations is None
+                else f"the chat/topic of destination {destination.id} in destinations.yaml"
+            )
+            self._senders[key] = TelegramNotifier(
+                self.bot, destination.chat, topic=destination.topic, setting=setting
+            )
+        return self._senders[key]
+
+    def is_urgent(self, matches: list[Match]) -> bool:
+        return is_urgent(matches, self.config.watchlist)
+
+    def intent(self, article: ParsedArticle, lang: str) -> ArticleIntent:
+        """What the matcher finds in a new article, and the destinations it goes to."""
         matches = self.matcher.match(article.title, article.text, lang)
-        return tuple(matches), is_urgent(matches, self.config.watchlist)
+        urgent = self.is_urgent(matches)
+        routed = route(ArticleFacts(tuple(matches), lang, urgent), self.destinations)
+        return ArticleIntent(article, lang, tuple(matches), urgent, routed)
 
     def name_of(self, entry_id: str) -> str:
         return self.config.watchlist.name_of(entry_id)
@@ -62,41 +99,48 @@ class App:
 async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> AsyncIterator[App]:
     """Everything a command needs, opened in order and closed in reverse.
     With `notifier` given (demo, dry runs, tests), Telegram is not contacted at all."""
-    config = load_config(settings.config_dir)
+    config = _load(settings)
     engine = make_engine(settings.database_url)
     init_db(engine)
     store = Store(engine)
     store.sync_outlets(config.outlets, settings.default_every, datetime.now(UTC))
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(make_client())
-        channel, admin = (notifier, None) if notifier else await _notifiers(settings, stack)
+        bot, admin = (None, None) if notifier else await _telegram(settings, stack)
         yield App(
             settings,
             config,
             compile_watchlist(config.watchlist),
             store,
             client,
-            channel,
+            notifier or ConsoleNotifier(),
             AdminReporter(admin),
             config_stamp(settings.config_dir),
+            bot=bot,
         )
     engine.dispose()
 
 
-async def _notifiers(
+def _load(settings: Settings) -> Config:
+    return load_config(
+        settings.config_dir, digest_at=settings.digest_times, timezone=settings.timezone
+    )
+
+
+async def _telegram(
     settings: Settings, stack: contextlib.AsyncExitStack
-) -> tuple[Notifier, Notifier | None]:
-    """(the channel, the admin chat or None)."""
+) -> tuple[ExtBot[int] | None, Notifier | None]:
+    """(the bot, the admin chat's notifier), or (None, None) in console mode."""
     if settings.telegram_token is None:
         log.info("no TRIALWATCH_TELEGRAM_TOKEN: console mode, printing what would be sent")
-        return ConsoleNotifier(), None
+        return None, None
     bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api)
     await stack.enter_async_context(bot)
     admin_chat = settings.admin_chat_id
     admin = None
     if admin_chat is not None:
         admin = TelegramNotifier(bot, admin_chat, setting="TRIALWATCH_TELEGRAM_ADMIN_CHAT")
-    return TelegramNotifier(bot, settings.chat_id), admin
+    return bot, admin
 
 
 async def reload_config_if_changed(app: App, now: datetime) -> bool:
@@ -106,7 +150,7 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
         return False
     app.config_stamp = stamp
     try:
-        config = load_config(app.settings.config_dir)
+        config = _load(app.settings)
     except ConfigError as e:
         log.error("config not reloaded, the last good config keeps running:\n%s", e)
         await app.admin.report(
@@ -128,36 +172,66 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
 async def run_cycle(app: App, now: datetime, *, every_outlet: bool = False) -> list[PollResult]:
     """Poll due outlets (or all of them), store what is new, send urgent alerts."""
     outlets = app.store.outlets_for_poll(None if every_outlet else now)
-    results = [r async for r in poll_outlets(app.client, outlets, app.store, app.match, now)]
+    results = [r async for r in poll_outlets(app.client, outlets, app.store, app.intent, now)]
     changes = app.store.refresh_states(now)
     if changes:
         await app.admin.announce(render_state_changes(changes))
-    await _delivered(
-        app, await send_urgent(app.store, app.notifier, app.settings.tz, app.name_of, now)
-    )
+    await send_alerts(app, now)
     return results
 
 
-async def run_digest(app: App, now: datetime) -> int:
-    result = await send_digest(app.store, app.notifier, app.settings.tz, app.name_of, now)
-    await _delivered(app, result)
-    return result[0]
+async def send_alerts(app: App, now: datetime) -> None:
+    """Every destination's pending urgent alerts, the destinations side by side: one that
+    refuses or is slow never holds the others back."""
+    await asyncio.gather(*(_alerts(app, d, now) for d in app.destinations))
 
 
-async def _delivered(app: App, result: tuple[int, DeliveryError | None]) -> None:
+async def _alerts(app: App, d: Destination, now: datetime) -> None:
+    result = await send_urgent(app.store, app.sender(d), d.tz, app.name_of, now, destination=d.id)
+    await _delivered(app, d, result)
+
+
+async def run_digest(
+    app: App, now: datetime, *, force: bool = False
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Send the digest of every destination whose digest time has come (all of them with
+    `force`): (articles sent per destination, refusals per destination)."""
+    due = [
+        d
+        for d in app.destinations
+        if force or digest_due(d, app.digests_at.get(d.id, app.started_at), now)
+    ]
+    results = await asyncio.gather(*(_digest(app, d, now) for d in due))
+    sent = {d.id: n for d, (n, _) in zip(due, results, strict=True) if n}
+    errors = {d.id: str(e) for d, (_, e) in zip(due, results, strict=True) if e}
+    return sent, errors
+
+
+async def _digest(app: App, d: Destination, now: datetime) -> tuple[int, DeliveryError | None]:
+    app.digests_at[d.id] = now  # a refused digest waits for the next time, not the next tick
+    result = await send_digest(app.store, app.sender(d), d.tz, app.name_of, now, destination=d.id)
+    await _delivered(app, d, result)
+    return result
+
+
+async def _delivered(app: App, d: Destination, result: tuple[int, DeliveryError | None]) -> None:
     sent, error = result
+    topic = f"delivery:{d.id}"
     if error is not None:
         await app.admin.report(
-            "delivery",
-            render_admin_error("Telegram refuses messages; they stay queued", str(error)),
+            topic,
+            render_admin_error(
+                f"Telegram refuses messages for {d.label}; they stay queued", str(error)
+            ),
         )
     elif sent:
-        app.admin.resolved("delivery")
+        app.admin.resolved(topic)
 
 
 def build_scheduler(app: App) -> AsyncIOScheduler:
-    """The poll job every tick (30 s, or the shortest interval configured) and a
-    digest job at each TRIALWATCH_DIGEST_AT time, in TRIALWATCH_TIMEZONE."""
+    """The poll job every tick (30 s, or the shortest interval configured), and the
+    digest job every tick too: it sends each destination's digest when its time has
+    come (`destinations.digest_due`: digest times, quiet hours, live config)."""
     scheduler = AsyncIOScheduler(timezone=app.settings.tz)
     tick = min(
         [MAX_TICK, app.settings.default_every, *(o.every for o in app.config.outlets if o.every)]
@@ -171,15 +245,14 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
         max_instances=1,
         coalesce=True,
     )
-    for at in app.settings.digest_times:
-        scheduler.add_job(
-            _digest_job,
-            CronTrigger(hour=at.hour, minute=at.minute, timezone=app.settings.tz),
-            args=[app],
-            id=f"digest-{at:%H%M}",
-            coalesce=True,
-            misfire_grace_time=3600,
-        )
+    scheduler.add_job(
+        _digest_job,
+        IntervalTrigger(seconds=tick.total_seconds()),
+        args=[app],
+        id="digest",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler
 
 
@@ -192,10 +265,11 @@ async def run_forever(app: App) -> None:
         loop.add_signal_handler(sig, stop.set)
     scheduler = build_scheduler(app)
     scheduler.start()
+    commands = _start_commands(app, stop)
     log.info(
-        "trialwatch running: %d outlets, digest at %s",
+        "trialwatch running: %d outlets, %d destinations",
         len(app.config.outlets),
-        app.settings.digest_at,
+        len(app.destinations),
     )
     try:
         await stop.wait()
@@ -203,6 +277,22 @@ async def run_forever(app: App) -> None:
         log.info("stopping")
         scheduler.shutdown(wait=False)
         await _let_jobs_finish(app)
+        if commands is not None:
+            await asyncio.wait_for(commands, STOP_GRACE * 2)
+
+
+def _start_commands(app: App, stop: asyncio.Event) -> asyncio.Task[None] | None:
+    """Serve the bot's commands next to the scheduler, when there is a token and admins."""
+    settings = app.settings
+    if settings.telegram_token is None or app.bot is None:
+        return None
+    if not settings.admin_ids:
+        log.info("no TRIALWATCH_ADMINS: the bot's commands are off")
+        return None
+    application = build_commands(
+        app, settings.telegram_token.get_secret_value(), settings.telegram_api, settings.admin_ids
+    )
+    return asyncio.create_task(serve_commands(application, stop))
 
 
 STOP_GRACE = 3.0  # seconds a running cycle gets to finish its send and record it

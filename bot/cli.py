@@ -24,6 +24,7 @@ from core.records import Match
 from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
 from storage.db import init_db, make_engine
+from storage.lookup import queued_by_destination
 from storage.queries import Store
 
 log = logging.getLogger("trialwatch")
@@ -130,8 +131,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
         if args.dry_run:
             return await _dry_digest(settings)
         async with build_app(settings) as app:
-            sent = await run_digest(app, datetime.now(UTC))
-            log.info("digest: %d articles sent", sent)
+            sent, refused = await run_digest(app, datetime.now(UTC), force=True)
+        for destination, count in sent.items():
+            log.info("digest: %d articles sent to %s", count, destination)
+        for destination, error in refused.items():
+            log.error("digest for %s stays queued: %s", destination, error)
+        if not sent and not refused:
+            log.info("digest: nothing pending")
         return 0
 
     return asyncio.run(digest())
@@ -139,22 +145,30 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 async def _dry_digest(settings: Settings) -> int:
     """Print the pending digest as console mode would; mark nothing sent."""
+    empty = True
     async with build_app(settings, notifier=ConsoleNotifier()) as app:
-        items = app.store.pending(urgent=False)
-        for message in render_digest(items, app.settings.tz, app.name_of, datetime.now(UTC)):
-            await app.notifier.send(message.html)
-    if not items:
+        for d in app.destinations:
+            items = app.store.pending(urgent=False, destination=d.id)
+            if items and len(app.destinations) > 1:
+                print(f"═══ to {d.label}")
+            for message in render_digest(items, d.tz, app.name_of, datetime.now(UTC)):
+                await app.notifier.send(message.html)
+            empty = empty and not items
+    if empty:
         print("(the digest is empty: no pending articles)")
     return 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = load_settings()
-    config = load_config(settings.config_dir)
+    config = load_config(
+        settings.config_dir, digest_at=settings.digest_times, timezone=settings.timezone
+    )
     watchlist = config.watchlist
     print(
         f"{settings.config_dir}: ok: {len(config.outlets)} outlets, {len(watchlist.people)} "
         f"people, {len(watchlist.cases)} cases, {len(watchlist.keywords)} keywords"
+        + (f", {len(config.destinations)} destinations" if config.destinations else "")
     )
     return 0
 
@@ -197,9 +211,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     with _open_store(settings, migrate=True) as store:
         rows = store.outlet_status()
         counts = store.counts()
+        queued = queued_by_destination(store.engine)
     print(render_status(rows, datetime.now(UTC), settings.tz))
-    queued = counts["deliveries"] - counts["sent"]
-    print(f"\n{counts['articles']} articles stored, {queued} deliveries queued")
+    where = ", ".join(f"{d} {n}" for d, n in sorted(queued.items())) or "none"
+    print(f"\n{counts['articles']} articles stored; deliveries queued: {where}")
     return 0
 
 

@@ -1,26 +1,35 @@
-"""The two files users edit, read from TRIALWATCH_CONFIG_DIR."""
+"""The files users edit, read from TRIALWATCH_CONFIG_DIR."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
+from bot.destinations import Destination, parse_destinations
 from core.errors import ConfigError, ConfigProblem
 from core.records import OutletConfig
 from feeds.outlets import parse_outlets
 from matchers import Watchlist, parse_watchlist
 
 CONFIG_FILES = ("feeds.yaml", "watchlist.yaml")
+OPTIONAL_FILES = ("destinations.yaml",)
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    """Both user-edited files, validated."""
+    """The user-edited files, validated. `destinations` is None without destinations.yaml."""
 
     outlets: list[OutletConfig]
     watchlist: Watchlist
+    destinations: tuple[Destination, ...] | None = None
 
 
-def load_config(config_dir: Path) -> Config:
-    """Read feeds.yaml and watchlist.yaml; raise `ConfigError` with every problem."""
+def load_config(
+    config_dir: Path, *, digest_at: Sequence[time] = (time(9, 0),), timezone: str = "Asia/Almaty"
+) -> Config:
+    """Read feeds.yaml, watchlist.yaml and, if present, destinations.yaml (whose digest
+    times and time zone default to `digest_at` and `timezone`); raise `ConfigError`
+    with every problem."""
     problems: list[ConfigProblem] = []
     outlets: list[OutletConfig] = []
     watchlist = Watchlist()
@@ -45,13 +54,21 @@ def load_config(config_dir: Path) -> Config:
             problems.extend(e.problems)
     if problems:
         raise ConfigError(problems)
-    return Config(outlets, watchlist)
+    path = config_dir / "destinations.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(outlets, watchlist)
+    destinations = parse_destinations(
+        text, str(path), watchlist, default_digest_at=digest_at, default_timezone=timezone
+    )
+    return Config(outlets, watchlist, tuple(destinations))
 
 
 def config_stamp(config_dir: Path) -> tuple[float, ...]:
     """Modification times of the config files: a change means "reload"."""
     stamps = []
-    for name in CONFIG_FILES:
+    for name in CONFIG_FILES + OPTIONAL_FILES:
         try:
             stamps.append((config_dir / name).stat().st_mtime)
         except OSError:

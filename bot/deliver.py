@@ -12,24 +12,38 @@ from zoneinfo import ZoneInfo
 from bot.notify import Notifier
 from bot.render import Message, NameOf, render_alert, render_digest
 from core.errors import DeliveryError
+from core.records import DEFAULT_DESTINATION
 from storage.queries import Store
 
 log = logging.getLogger(__name__)
 
 
 async def send_urgent(
-    store: Store, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
+    store: Store,
+    notifier: Notifier,
+    tz: ZoneInfo,
+    name_of: NameOf,
+    now: datetime,
+    *,
+    destination: str = DEFAULT_DESTINATION,
 ) -> tuple[int, DeliveryError | None]:
-    """Send every pending urgent alert, oldest first."""
-    messages = [render_alert(item, tz, name_of) for item in store.pending(urgent=True)]
+    """Send one destination's pending urgent alerts, oldest first."""
+    pending = store.pending(urgent=True, destination=destination)
+    messages = [render_alert(item, tz, name_of) for item in pending]
     return await _send_in_order(store, notifier, messages, now)
 
 
 async def send_digest(
-    store: Store, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
+    store: Store,
+    notifier: Notifier,
+    tz: ZoneInfo,
+    name_of: NameOf,
+    now: datetime,
+    *,
+    destination: str = DEFAULT_DESTINATION,
 ) -> tuple[int, DeliveryError | None]:
-    """Send the pending digest, oldest first."""
-    messages = render_digest(store.pending(urgent=False), tz, name_of, now)
+    """Send one destination's pending digest, oldest first."""
+    messages = render_digest(store.pending(urgent=False, destination=destination), tz, name_of, now)
     return await _send_in_order(store, notifier, messages, now)
 
 

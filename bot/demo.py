@@ -49,7 +49,7 @@ async def _demo(settings: Settings) -> int:
     async with build_app(settings, notifier=ConsoleNotifier()) as app:
         now = datetime.now(UTC)
         results = await run_cycle(app, now, every_outlet=True)
-        await run_digest(app, now)
+        await run_digest(app, now, force=True)
         print("─" * 60)
         for r in results:
             state = f"error: {r.error}" if r.error else f"{r.new} new, {r.matched} matched"

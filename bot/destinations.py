@@ -29,12 +29,12 @@ from datetime import datetime, time, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.records import Match
+from core.records import DEFAULT_DESTINATION, Match
 from core.records import MatchKind as Kind
 from core.yamlconf import Located, check_keys, load_located, records, text_list, unique_ids
 from matchers import Watchlist
 
-DEFAULT_ID = "default"  # the single chat of TRIALWATCH_TELEGRAM_CHAT, when there is no file
+DEFAULT_ID = DEFAULT_DESTINATION  # TRIALWATCH_TELEGRAM_CHAT, when there is no file
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LANG_PATTERN = re.compile(r"[a-z]{2,3}\Z")
 CHANNEL_NAME = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,}\Z")

@@ -61,18 +61,20 @@ def make_bot(token: str, base_url: str | None = None, *, timeout: float = 10.0) 
 
 
 class TelegramNotifier:
-    """Send to one chat as HTML without link previews."""
+    """Send to one chat (or one forum topic of it) as HTML without link previews."""
 
     def __init__(
         self,
         bot: ExtBot[int],
         chat_id: int | str,
         *,
+        topic: int | None = None,
         backoff: float = 2.0,
         setting: str = "TRIALWATCH_TELEGRAM_CHAT",
     ) -> None:
         self.bot = bot
         self.chat_id = chat_id
+        self.topic = topic  # message_thread_id of a forum topic
         self.backoff = backoff  # seconds before the first retry of a network error; doubles
         self.setting = setting  # the variable to fix when the chat is wrong
 
@@ -105,6 +107,7 @@ class TelegramNotifier:
                 await self.bot.send_message(
                     self.chat_id,
                     text,
+                    message_thread_id=self.topic,
                     parse_mode=parse_mode,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )

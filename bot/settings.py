@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     digest_at: str = "09:00"
     poll_every: str = "15m"
+    admins: str = ""  # Telegram user ids allowed to use the bot's commands
 
     @field_validator("timezone")
     @classmethod
@@ -48,14 +49,25 @@ class Settings(BaseSettings):
         parse_duration(value)
         return value
 
+    @field_validator("admins")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        parse_user_ids(value)
+        return value
+
     @model_validator(mode="after")
     def _chat_with_token(self) -> "Settings":
-        if self.telegram_token and not self.telegram_chat:
+        destinations = self.config_dir / "destinations.yaml"
+        if self.telegram_token and not self.telegram_chat and not destinations.exists():
             raise ValueError(
                 "TRIALWATCH_TELEGRAM_CHAT is required with a token: the channel id (-100…) "
-                "or @channelname"
+                f"or @channelname (or list chats in {destinations})"
             )
         return self
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        return parse_user_ids(self.admins)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -81,6 +93,16 @@ class Settings(BaseSettings):
 def _chat(value: str | None) -> int | str:
     chat = (value or "").strip()
     return int(chat) if chat.lstrip("-").isdigit() else chat
+
+
+def parse_user_ids(value: str) -> frozenset[int]:
+    """`111, 222` → {111, 222}; ValueError naming a part that is not a user id."""
+    ids = set()
+    for part in value.replace(",", " ").split():
+        if not part.isdigit():
+            raise ValueError(f"{part!r} is not a numeric Telegram user id (ask @userinfobot)")
+        ids.add(int(part))
+    return frozenset(ids)
 
 
 def parse_times(value: str) -> list[time]:

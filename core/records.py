@@ -22,6 +22,8 @@ Health = Literal["ok", "failing", "blocked", "broken", "silent"]
 HEALTH_STATES: tuple[Health, ...] = ("ok", "failing", "blocked", "broken", "silent")
 
 ALERT_THRESHOLD = 0.6  # matches scoring this or more are delivered (matchers/match.py)
+# The one chat of TRIALWATCH_TELEGRAM_CHAT, when config/destinations.yaml does not exist.
+DEFAULT_DESTINATION = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +85,14 @@ class ParsedArticle:
 
 @dataclass(frozen=True, slots=True)
 class ArticleIntent:
-    """A new article to store, what the matcher found in it, and whether it is urgent."""
+    """A new article to store, what the matcher found in it, whether it is urgent, and
+    the destinations it goes to (one outbox row each, when it is deliverable)."""
 
     article: ParsedArticle
     lang: str
     matches: tuple[Match, ...]
     urgent: bool
+    destinations: tuple[str, ...] = (DEFAULT_DESTINATION,)
 
     @property
     def deliverable(self) -> bool:

@@ -4,7 +4,7 @@
         parsed   = parse(fetched)                         # feedparser → text
         known    = store.known_keys(article keys)         # one IN (…) query
         new      = articles whose key is not known
-        intents  = [ArticleIntent(a, match(a)) for a in new]   # matchers
+        intents  = [match(a, lang) for a in new]          # matchers, route
         store.apply(OutletUpdate(...), intents)           # one transaction
         yield PollResult(outlet, new, matched, error)
 
@@ -22,7 +22,7 @@ from typing import Protocol
 import httpx
 
 from core.errors import FeedError
-from core.records import ArticleIntent, Match, OutletForPoll, OutletUpdate, ParsedArticle
+from core.records import ArticleIntent, OutletForPoll, OutletUpdate, ParsedArticle
 from feeds.decide import next_poll_at
 from feeds.fetch import fetch_all
 from feeds.parse import parse
@@ -36,7 +36,8 @@ class PollStore(Protocol):
     def apply(self, update: OutletUpdate, intents: Sequence[ArticleIntent]) -> None: ...
 
 
-MatchFn = Callable[[ParsedArticle, str], tuple[tuple[Match, ...], bool]]
+# What a new article is: its matches, urgency and destinations (from the caller).
+MatchFn = Callable[[ParsedArticle, str], ArticleIntent]
 
 
 async def poll_outlets(
@@ -75,16 +76,11 @@ def _store_one(
         return PollResult(outlet.id, outlet.url, not_modified=True)
     articles = parse(feed).articles
     known = store.known_keys([a.key for a in articles])
-    intents = [_intent(a, outlet.lang, match) for a in articles if a.key not in known]
+    intents = [match(a, outlet.lang) for a in articles if a.key not in known]
     store.apply(update, intents)
     matched = sum(1 for i in intents if i.deliverable)
     log.info("%s: %d items, %d new, %d matched", outlet.id, len(articles), len(intents), matched)
     return PollResult(outlet.id, outlet.url, new=len(intents), matched=matched)
-
-
-def _intent(article: ParsedArticle, lang: str, match: MatchFn) -> ArticleIntent:
-    matches, urgent = match(article, lang)
-    return ArticleIntent(article, lang, matches, urgent)
 
 
 def _store_failure(

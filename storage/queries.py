@@ -9,6 +9,7 @@ from sqlalchemy import Engine, func, insert, update
 from sqlmodel import Session, col, select
 
 from core.records import (
+    DEFAULT_DESTINATION,
     HEALTH_STATES,
     ArticleIntent,
     DeliveryItem,
@@ -119,24 +120,32 @@ class Store:
             deliveries = [
                 {
                     "article_id": i,
+                    "destination": destination,
                     "urgent": t.urgent,
                     "created_at": update_.polled_at,
                     "attempts": 0,
                 }
                 for i, t in zip(ids, intents, strict=True)
                 if t.deliverable
+                for destination in t.destinations
             ]
             if deliveries:
                 session.execute(insert(Delivery), deliveries)
 
     @wrap_errors
-    def pending(self, *, urgent: bool) -> list[DeliveryItem]:
-        """Unsent deliveries of one kind, oldest first."""
+    def pending(
+        self, *, urgent: bool, destination: str = DEFAULT_DESTINATION
+    ) -> list[DeliveryItem]:
+        """One destination's unsent deliveries of one kind, oldest first."""
         query = (
             select(Delivery, Article, Outlet)
             .join(Article, col(Article.id) == Delivery.article_id)
             .join(Outlet, col(Outlet.id) == Article.outlet_id)
-            .where(col(Delivery.sent_at).is_(None), col(Delivery.urgent) == urgent)
+            .where(
+                col(Delivery.sent_at).is_(None),
+                col(Delivery.urgent) == urgent,
+                col(Delivery.destination) == destination,
+            )
             .order_by(col(Delivery.id))
         )
         with Session(self.engine) as session:

@@ -2,6 +2,7 @@
 long polling on 127.0.0.1, admins answered, strangers refused once."""
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ keywords:
   - {id: verdict, terms: [verdict], urgent: true}
 """
 START = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
+MARKERS = itertools.count()
 
 
 def rss(items: list[tuple[str, str, datetime]]) -> str:
@@ -109,20 +111,21 @@ async def until(condition: Any, seconds: float = 10.0) -> None:
 
 
 async def ask(telegram: FakeTelegram, text: str, **where: Any) -> list[dict[str, Any]]:
-    """Send a command and collect the replies; an admin /help after it marks the end
-    (updates are handled in order)."""
+    """Send a command and collect the replies; an admin's /test with a marker after it
+    shows when they are complete (updates are handled in order)."""
     before = len(telegram.sent)
     telegram.command(text, **where)
-    telegram.command("/help", user_id=ADMIN, chat_id=ADMIN)
-    await until(lambda: any("trialwatch commands" in m["text"] for m in telegram.sent[before:]))
+    marker = f"end-of-replies-{next(MARKERS)}"
+    telegram.command(f"/test {marker}", user_id=ADMIN)
+    await until(lambda: any(marker in m["text"] for m in telegram.sent[before:]))
     replies = telegram.sent[before:]
-    return replies[: next(i for i, m in enumerate(replies) if "trialwatch commands" in m["text"])]
+    return replies[: next(i for i, m in enumerate(replies) if marker in m["text"])]
 
 
 async def text_of(telegram: FakeTelegram, command: str) -> str:
-    replies = await ask(telegram, command, user_id=ADMIN)
+    sent = await ask(telegram, command, user_id=ADMIN)
+    replies = [r for r in sent if str(r["chat_id"]) == str(ADMIN)]
     assert replies, f"no reply to {command}"
-    assert all(str(r["chat_id"]) == str(ADMIN) for r in replies)
     return "\n".join(r["text"] for r in replies)
 
 

@@ -4,7 +4,7 @@ config, is logged with file and line, and is reported to the admin chat once."""
 import logging
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
@@ -114,14 +114,16 @@ async def test_status_table(
 
 
 async def test_jobs_are_registered_with_their_triggers(app: App) -> None:
-    """One poll job ticking every 30 s at most, one digest job per TRIALWATCH_DIGEST_AT time."""
+    """A poll job and a digest job, each ticking every 30 s at most; without
+    destinations.yaml the one destination has the TRIALWATCH_DIGEST_AT times."""
     from bot.app import build_scheduler
 
     app.settings = app.settings.model_copy(update={"digest_at": "09:00,18:30"})
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"poll", "digest-0900", "digest-1830"}
+    assert set(jobs) == {"poll", "digest"}
     assert jobs["poll"].trigger.interval.total_seconds() == 30
-    digest = str(jobs["digest-1830"].trigger)
-    assert "hour='18'" in digest and "minute='30'" in digest
-    assert str(jobs["digest-0900"].trigger.timezone) == "Asia/Almaty"
+    assert jobs["digest"].trigger.interval.total_seconds() == 30
+    (destination,) = app.destinations
+    assert destination.digest_at == (time(9, 0), time(18, 30))
+    assert destination.timezone == "Asia/Almaty"
