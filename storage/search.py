@@ -15,7 +15,6 @@ Queries return article ids, newest first (published time, else first seen);
 """
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import col
 
+from core.research import EVERY_ARTICLE, ArticleFilter, StoredArticle
 from matchers.searchkeys import name_keys, search_doc
 from storage.models import Article, MatchRow, Outlet
 
@@ -34,32 +34,6 @@ AnySelect = sa.Select[*tuple[Any, ...]]
 
 _fts = sa.table(SQLITE_TABLE, sa.column("rowid"), sa.column("doc"), sa.column("names"))
 _pg = sa.table(POSTGRES_TABLE, sa.column("article_id"), sa.column("doc"), sa.column("names"))
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleFilter:
-    """Which stored articles a search, export or backtest looks at; None = any."""
-
-    since: datetime | None = None  # published (else first seen) at or after
-    outlet: str | None = None  # outlet id
-    lang: str | None = None
-    entry: str | None = None  # only articles with a stored match of this entry
-
-
-EVERY_ARTICLE = ArticleFilter()
-
-
-@dataclass(frozen=True, slots=True)
-class StoredArticle:
-    id: int
-    outlet_id: str
-    outlet: str  # display name
-    url: str
-    title: str
-    text: str
-    lang: str
-    published: datetime | None
-    seen: datetime
 
 
 def create_index(connection: Connection) -> None:

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feeds.outlets import OutletConfig
-from feeds.records import ArticleIntent, OutletUpdate, ParsedArticle
+from core.records import ArticleIntent, OutletConfig, OutletUpdate, ParsedArticle
 from matchers import Matcher, compile_watchlist, parse_watchlist
 from storage.queries import Store
 

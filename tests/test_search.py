@@ -11,11 +11,11 @@ from sqlalchemy import Engine, text
 from bot.cli import main
 from bot.research.commands import since_arg
 from bot.research.search import SearchHit, search
+from core.research import ArticleFilter
 from matchers import parse_watchlist
 from matchers.searchkeys import highlight
 from storage.db import init_db, make_engine
 from storage.queries import Store
-from storage.search import ArticleFilter
 from tests.archive import NOW, RESEARCH, fill
 
 CONFIG = Path(__file__).parent.parent / "config"

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from bot.config import load_config
 from bot.research.search import SearchHit, search
 from bot.settings import load_settings
+from core.research import ArticleFilter
 from feeds.outlets import parse_duration
 from matchers.searchkeys import highlight
 from storage.db import init_db, make_engine
-from storage.search import ArticleFilter
 
 BOLD, PLAIN = "\033[1m", "\033[0m"
 

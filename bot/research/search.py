@@ -16,7 +16,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
-from matchers import Match, Person, Watchlist, compile_watchlist
+from core.records import Match
+from core.research import EVERY_ARTICLE, ArticleFilter, StoredArticle
+from matchers import Person, Watchlist, compile_watchlist
 from matchers.match import article_text
 from matchers.names import split_name
 from matchers.searchkeys import (
@@ -29,7 +31,7 @@ from matchers.searchkeys import (
 )
 from matchers.snippet import snippet_around
 from storage.errors import wrap_errors
-from storage.search import EVERY_ARTICLE, ArticleFilter, StoredArticle, find_articles, load_articles
+from storage.search import find_articles, load_articles
 
 PAGE = 200  # name candidates checked per round
 MAX_CANDIDATES = 20_000  # name candidates checked at most per search
