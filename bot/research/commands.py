@@ -1,4 +1,4 @@
-"""The research commands of the `trialwatch` CLI: search (and export, backtest, evidence).
+"""The research commands of the `trialwatch` CLI: search, export (backtest, evidence).
 
 Each handler parses its arguments, calls a service in `bot.research`, and prints.
 """
@@ -8,12 +8,16 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import Engine
 
 from bot.config import load_config
+from bot.research.export import ExportOptions, export
 from bot.research.search import SearchHit, search
 from bot.settings import load_settings
+from core.errors import TrialwatchError
 from core.research import ArticleFilter
 from feeds.outlets import parse_duration
 from matchers.searchkeys import highlight
@@ -35,6 +39,17 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
         "--weak", action="store_true", help="also namesakes and other weak name matches"
     )
     find.set_defaults(handler=cmd_search)
+
+    out = sub.add_parser(
+        "export", help="stored matches with provenance, one row per (article, entry)"
+    )
+    out.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    _filter_options(out, since_help="e.g. 90d, 2w or 2026-11-01 (default: all)")
+    out.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+    out.add_argument(
+        "--bom", action="store_true", help="start the CSV with a UTF-8 byte-order mark (Excel)"
+    )
+    out.set_defaults(handler=cmd_export)
 
 
 def _filter_options(parser: argparse.ArgumentParser, *, since_help: str) -> None:
@@ -103,3 +118,31 @@ def render_hit(hit: SearchHit, marks: tuple[str, str] = ("[", "]")) -> str:
     lines = [f"{when}Z  {a.outlet} ({a.lang})  {a.title}", f"  {a.url}"]
     lines.append("  " + highlight(hit.snippet, hit.marks, *marks))
     return "\n".join(lines)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    watchlist = load_config(settings.config_dir).watchlist
+    options = ExportOptions(
+        format=args.format,
+        bom=args.bom,
+        name_of=watchlist.name_of,
+        delivered_to=settings.telegram_chat or "",
+    )
+    with open_engine() as engine, _output(args.output) as out:
+        count = export(engine, filter_of(args), out, options)
+    print(f"exported {count} rows", file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        file = path.open("w", encoding="utf-8", newline="")
+    except OSError as e:
+        raise TrialwatchError(f"{path}: cannot write the export: {e.strerror}") from None
+    with file:
+        yield file
