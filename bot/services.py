@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.destinations import ArticleFacts, route
 from bot.replies import CASE_PAGE, StatusView
+from bot.research.search import search as research_search
 from core.records import Match
 from feeds.canonical import canonical_url
 from storage.lookup import (
@@ -20,7 +21,6 @@ from storage.lookup import (
     count_timeline,
     entry_timeline,
     queued_by_destination,
-    search_articles,
 )
 
 if TYPE_CHECKING:
@@ -41,14 +41,13 @@ def status_view(app: "App") -> StatusView:
 
 
 def search(app: "App", text: str, *, limit: int = SEARCH_LIMIT) -> list[ArticleLine]:
-    """Latest articles about a watched name or case the text names (in any spelling the
-    matcher knows), or holding all its words."""
-    ids = set(app.config.watchlist.entry_ids())
-    entries = {w for w in text.split() if w in ids}
-    entries |= {m.entry_id for m in app.matcher.match("", text) if m.kind != "keyword"}
-    return search_articles(
-        app.store.engine, words=text.split(), entry_ids=sorted(entries), limit=limit
-    )
+    """Latest articles about a name (any spelling or script) or holding the words:
+    the research search, as `trialwatch search` runs it."""
+    hits = research_search(app.store.engine, text, limit=limit, watchlist=app.config.watchlist)
+    return [
+        ArticleLine(h.article.id, h.article.outlet, h.article.title, h.article.url, h.when)
+        for h in hits
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_
+from sqlalchemy import ColumnElement, Engine, func, or_
 from sqlmodel import Session, col, select
 
 from core.records import ALERT_THRESHOLD
@@ -49,38 +49,6 @@ class ArticleDetail:
     lang: str
     matches: tuple[FoundMatch, ...]
     outbox: tuple[OutboxRow, ...]
-
-
-@wrap_errors
-def search_articles(
-    engine: Engine, *, words: Sequence[str], entry_ids: Sequence[str], limit: int
-) -> list[ArticleLine]:
-    """The latest articles matching any of `entry_ids`, or holding every one of `words`
-    in the title or text (case-insensitive), newest first."""
-    conditions: list[ColumnElement[bool]] = []
-    if entry_ids:
-        matched = select(MatchRow.article_id).where(
-            col(MatchRow.entry_id).in_(entry_ids), col(MatchRow.score) >= ALERT_THRESHOLD
-        )
-        conditions.append(col(Article.id).in_(matched))
-    if words:
-        conditions.append(and_(*(_holds(word) for word in words)))
-    if not conditions:
-        return []
-    return _lines(engine, or_(*conditions), limit=limit)
-
-
-def _holds(word: str) -> ColumnElement[bool]:
-    # SQL lower() folds only ASCII on SQLite, so Cyrillic is also tried as typed,
-    # lower-case, capitalised and upper-case.
-    folded = word.casefold()
-    forms = {word, folded, folded.capitalize(), word.upper()}
-    return or_(
-        func.lower(Article.title).contains(folded),
-        func.lower(Article.text).contains(folded),
-        *(col(Article.title).contains(form) for form in forms),
-        *(col(Article.text).contains(form) for form in forms),
-    )
 
 
 @wrap_errors

@@ -7,9 +7,11 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from bot.cli import main
 from bot.health import judge
+from bot.research.search import search
 from core.records import HeartbeatRecord
 from storage.db import alembic_config, init_db, make_engine
 from storage.queries import Store
@@ -66,7 +68,7 @@ def test_upgrade_keeps_rows(engine: Engine, stamped: bool) -> None:
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
-    assert version == head
+    assert version == head == "0005"
 
 
 def test_fresh_database_gets_the_whole_schema(engine: Engine) -> None:
@@ -116,3 +118,55 @@ def test_check_and_health_commands(
     assert "database ok" in capsys.readouterr().out
     assert main(["health"]) == 1
     assert "no `trialwatch run` has started" in capsys.readouterr().out
+
+
+def test_upgrade_indexes_articles_already_stored(engine: Engine) -> None:
+    """Migration 0004 builds the full-text index for the rows a database already has."""
+    make_old_database(engine, stamped=True)
+    init_db(engine)
+    [hit] = search(engine, "t")
+    assert hit.article.url == "https://a/1"
+
+
+def test_single_chat_queue_moves_to_the_default_destination(engine: Engine) -> None:
+    """Rows queued for the one chat of a single-chat database (revision 0004) stay queued,
+    now for the destination `default`; each other destination gets its own row for the
+    same article, and a second row for the same (article, destination) is refused."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0004")
+        connection.execute(
+            text(
+                "INSERT INTO outlet (id, name, config_url, url, lang, every_seconds, active, "
+                "failures) VALUES ('a', 'A', 'https://a/rss', 'https://a/rss', 'en', 900, true, 0)"
+            )
+        )
+        for n in (1, 2, 3):
+            connection.execute(
+                text(
+                    "INSERT INTO article (key, outlet_id, url, title, text, lang, seen_at) "
+                    "VALUES (:url, 'a', :url, :title, 'B', 'en', :now)"
+                ),
+                {"url": f"https://a/{n}", "title": f"T{n}", "now": NOW},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO delivery (article_id, urgent, created_at, attempts, sent_at) "
+                "SELECT id, title = 'T1', :now, 0, CASE WHEN title = 'T3' THEN :now END "
+                "FROM article"
+            ),
+            {"now": NOW},
+        )
+    init_db(engine)
+    store = Store(engine)
+    assert [i.title for i in store.pending(urgent=True)] == ["T1"]
+    assert [i.title for i in store.pending(urgent=False)] == ["T2"]
+    assert store.counts()["sent"] == 1
+    insert_row = text(
+        "INSERT INTO delivery (article_id, destination, urgent, created_at, attempts) "
+        "SELECT id, 'desk', false, :now, 0 FROM article WHERE title = 'T3'"
+    )
+    with engine.begin() as connection:
+        connection.execute(insert_row, {"now": NOW})
+    assert [i.title for i in store.pending(urgent=False, destination="desk")] == ["T3"]
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(insert_row, {"now": NOW})
