@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.bounds import local_time
-from matchers import Match
-from storage.queries import DeliveryItem, StateChange
+from core.records import DeliveryItem, Match, StateChange
 
 MESSAGE_LIMIT = 4096
 BUDGET = 4000  # leave a margin under Telegram's limit

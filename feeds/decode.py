@@ -15,7 +15,7 @@ Outlets label their bytes wrongly in two ways, and the bytes win both times:
 import re
 import zlib
 
-from feeds.errors import ParseError
+from core.errors import ParseError
 from feeds.records import FetchedFeed
 
 MAX_INFLATED = 20 * 1024 * 1024  # bytes; a feed is rarely over 1 MB

@@ -4,11 +4,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core.records import Match, OutletConfig, ParsedArticle
 from feeds.fetch import make_client
-from feeds.outlets import OutletConfig
 from feeds.poll import poll_outlets
-from feeds.records import ParsedArticle, PollResult
-from matchers import Match, compile_watchlist, is_urgent, parse_watchlist
+from feeds.records import PollResult
+from matchers import compile_watchlist, is_urgent, parse_watchlist
 from storage.db import init_db, make_engine
 from storage.queries import Store
 

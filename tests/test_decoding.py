@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from core.records import OutletForPoll, ParsedArticle
 from feeds.fetch import fetch_one, make_client
 from feeds.localserver import Canned, OutletServer
 from feeds.parse import parse
-from feeds.records import FetchedFeed, OutletForPoll, ParsedArticle
+from feeds.records import FetchedFeed
 
 pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data" / "realworld"

@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.render import render_alert, render_digest
+from core.records import DeliveryItem, Match, OutletConfig
 from feeds.localserver import Canned, OutletServer
-from feeds.outlets import OutletConfig
-from matchers import Match
-from storage.queries import DeliveryItem, Store
+from storage.queries import Store
 from tests.realworld import open_store, poll_all
 
 pytestmark = pytest.mark.slow
