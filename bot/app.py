@@ -22,15 +22,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.admin import AdminReporter
 from bot.config import Config, config_stamp, load_config
 from bot.deliver import send_digest, send_urgent
-from bot.errors import DeliveryError
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
 from bot.render import render_admin_error, render_state_changes
 from bot.settings import Settings
+from core.errors import ConfigError, DeliveryError
+from core.records import Match, ParsedArticle
 from feeds.fetch import make_client
 from feeds.poll import poll_outlets
-from feeds.records import ParsedArticle, PollResult
-from matchers import Match, Matcher, compile_watchlist, is_urgent
-from matchers.errors import ConfigError
+from feeds.records import PollResult
+from matchers import Matcher, compile_watchlist, is_urgent
 from storage.db import init_db, make_engine
 from storage.queries import Store
 

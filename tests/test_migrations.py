@@ -10,8 +10,9 @@ from sqlalchemy import Engine, inspect, text
 
 from bot.cli import main
 from bot.health import judge
+from core.records import HeartbeatRecord
 from storage.db import alembic_config, init_db, make_engine
-from storage.queries import HeartbeatRecord, Store
+from storage.queries import Store
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 
