@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.records import Match
+from core.records import MatchKind as Kind
 from matchers.compile import CompiledWatchlist, PersonIndex, Phrase, compile_index
 from matchers.forms import KAZAKH_LIGHT_REMS, KAZAKH_SKELETON_REMS, Stemmed
 from matchers.names import is_known_given_name
@@ -48,7 +49,7 @@ class Occurrence:
     """One place where an entry (or a region, by its name) occurs, and its sentence."""
 
     entry_id: str
-    kind: OccurrenceKind
+    kind: Kind
     start: int  # offsets in article_text(title, text)
     end: int
     score: float
@@ -402,14 +403,13 @@ class _Scan:
                 best[f.entry_id] = f
         matches = []
         for f in best.values():
-            kind = f.kind
-            if kind == "region":
-                continue  # regions qualify matches; they are not entries
+            if f.kind == "region":
+                continue  # places qualify matches (matchers.relevance); they are not entries
             snippet, mark = snippet_around(self.full, f.start, f.end)
             matches.append(
                 Match(
                     f.entry_id,
-                    kind,
+                    f.kind,
                     self.full[f.start : f.end],
                     f.start,
                     f.end,
