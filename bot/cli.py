@@ -17,6 +17,7 @@ from bot.config import load_config
 from bot.health import judge
 from bot.notify import ConsoleNotifier
 from bot.render import render_digest
+from bot.research.commands import add_commands as add_research_commands
 from bot.settings import Settings, load_settings
 from bot.status import render_status
 from core.errors import StorageError, TrialwatchError
@@ -83,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="a full offline run on sample feeds, printed to the console")
     demo.set_defaults(handler=cmd_demo)
+
+    add_research_commands(sub)
     return parser
 
 

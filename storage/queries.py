@@ -24,6 +24,7 @@ from core.records import (
 from feeds.decide import outlet_state
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, Heartbeat, MatchRow, Outlet
+from storage.search import index_articles
 
 _IN_BATCH = 500  # keys per IN (...) query; well under SQLite's variable limit
 
@@ -111,6 +112,10 @@ class Store:
             if not intents:
                 return
             ids = _insert_articles(session, update_, intents)
+            index_articles(
+                session.connection(),
+                [(i, t.article.title, t.article.text) for i, t in zip(ids, intents, strict=True)],
+            )
             matches = [
                 _match_row(i, m) for i, t in zip(ids, intents, strict=True) for m in t.matches
             ]
