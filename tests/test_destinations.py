@@ -198,3 +198,15 @@ def test_digest_times_and_quiet_hours() -> None:
     assert not digest_due(DESK, at(8, 0), at(6, 59, day=11))
     assert digest_due(DESK, at(8, 0), at(7, 0, day=11))  # quiet ended: the held digest
     assert not digest_due(DESK, at(7, 0, day=11), at(7, 30, day=11))
+
+
+def test_shipped_example_is_valid() -> None:
+    """config/destinations.example.yaml parses against the shipped watchlist."""
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parent.parent / "config"
+    watchlist = parse_watchlist((config / "watchlist.yaml").read_text(encoding="utf-8"))
+    example = config / "destinations.example.yaml"
+    found = parse_destinations(example.read_text(encoding="utf-8"), str(example), watchlist)
+    assert [d.id for d in found] == ["default", "january-desk", "alerts"]
+    assert found[1].topic == 42 and found[2].filter.urgent_only
