@@ -57,6 +57,12 @@ class App:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     digests_at: dict[str, datetime] = field(default_factory=dict)  # destination → last digest
     _senders: dict[tuple[str, int | None], Notifier] = field(default_factory=dict)
+    _sending: dict[str, asyncio.Lock] = field(default_factory=dict)  # one send per destination
+
+    def sending(self, destination: Destination) -> asyncio.Lock:
+        """Held while a destination's queue is being sent: the digest job and /digest (or
+        alerts) never read the same pending rows at once, so nothing goes out twice."""
+        return self._sending.setdefault(destination.id, asyncio.Lock())
 
     @property
     def destinations(self) -> tuple[Destination, ...]:
@@ -191,7 +197,10 @@ async def send_alerts(app: App, now: datetime) -> None:
 
 
 async def _alerts(app: App, d: Destination, now: datetime) -> None:
-    result = await send_urgent(app.store, app.sender(d), d.tz, app.name_of, now, destination=d.id)
+    async with app.sending(d):
+        result = await send_urgent(
+            app.store, app.sender(d), d.tz, app.name_of, now, destination=d.id
+        )
     await _delivered(app, d, result)
 
 
@@ -213,7 +222,10 @@ async def run_digest(
 
 async def _digest(app: App, d: Destination, now: datetime) -> tuple[int, DeliveryError | None]:
     app.digests_at[d.id] = now  # a refused digest waits for the next time, not the next tick
-    result = await send_digest(app.store, app.sender(d), d.tz, app.name_of, now, destination=d.id)
+    async with app.sending(d):
+        result = await send_digest(
+            app.store, app.sender(d), d.tz, app.name_of, now, destination=d.id
+        )
     await _delivered(app, d, result)
     return result
 

@@ -86,7 +86,7 @@ async def search(update: Update, context: Context) -> None:
 async def case(update: Update, context: Context) -> None:
     """/case <entry-id> [page]: the entry's timeline, newest first, a page at a time."""
     args = context.args or []
-    if not 1 <= len(args) <= 2 or (len(args) == 2 and not args[1].isdigit()):
+    if not 1 <= len(args) <= 2 or (len(args) == 2 and not (args[1].isdigit() and int(args[1]))):
         await _reply(update, replies.USAGE["case"])
         return
     app = _app(context)
@@ -214,38 +214,45 @@ MENU = [BotCommand(c.name, c.description) for c in replies.COMMANDS]
 async def serve_commands(
     application: Application[Any, Any, Any, Any, Any, Any], stop: asyncio.Event
 ) -> None:
-    """Receive and answer commands until `stop` is set. When Telegram cannot be reached
-    at start, try again every few seconds; polling errors are retried by python-telegram-bot
-    and updates resume where they stopped."""
-    while not stop.is_set():
-        try:
-            await application.initialize()
-            await application.bot.set_my_commands(MENU)
-            break
-        except InvalidToken:
-            log.error(
-                "Telegram refused the token; check TRIALWATCH_TELEGRAM_TOKEN: commands are off"
-            )
-            return
-        except TelegramError as e:
-            log.warning("bot commands wait for Telegram: %s", e)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), RESTART_AFTER)
-    if stop.is_set():  # stopped while Telegram was unreachable
+    """Receive and answer commands until `stop` is set. Starting (getMe, setMyCommands,
+    the polling bootstrap) is tried again every few seconds while Telegram is unreachable;
+    once polling, python-telegram-bot retries failed getUpdates itself, and updates resume
+    where they stopped."""
+    if not await _start_polling(application, stop):
         await application.shutdown()
         return
     await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(
-        timeout=POLL_TIMEOUT, allowed_updates=["message"], error_callback=_polling_error
-    )
     log.info("bot commands on: long polling for updates")
     try:
         await stop.wait()
     finally:
+        assert application.updater is not None
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+
+
+async def _start_polling(
+    application: Application[Any, Any, Any, Any, Any, Any], stop: asyncio.Event
+) -> bool:
+    """True once polling runs; False when stopped first or the token is refused."""
+    assert application.updater is not None
+    while not stop.is_set():
+        try:
+            await application.initialize()
+            await application.bot.set_my_commands(MENU)
+            await application.updater.start_polling(
+                timeout=POLL_TIMEOUT, allowed_updates=["message"], error_callback=_polling_error
+            )
+            return True
+        except InvalidToken:
+            log.error("Telegram refused the token; check TRIALWATCH_TELEGRAM_TOKEN: commands off")
+            return False
+        except TelegramError as e:
+            log.warning("bot commands wait for Telegram: %s", e)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RESTART_AFTER)
+    return False
 
 
 def _polling_error(error: TelegramError) -> None:

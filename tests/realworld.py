@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.records import Match, OutletConfig, ParsedArticle
+from core.records import ArticleIntent, OutletConfig, ParsedArticle
 from feeds.fetch import make_client
 from feeds.poll import poll_outlets
 from feeds.records import PollResult
@@ -17,10 +17,10 @@ WATCHLIST = parse_watchlist((DATA / "watchlist.yaml").read_text(encoding="utf-8"
 MATCHER = compile_watchlist(WATCHLIST)
 
 
-def match(article: ParsedArticle, lang: str) -> tuple[tuple[Match, ...], bool]:
-    """What the app does: the real matcher on the real test watchlist."""
+def match(article: ParsedArticle, lang: str) -> ArticleIntent:
+    """What the app does: the real matcher on the real test watchlist, one destination."""
     matches = MATCHER.match(article.title, article.text, lang)
-    return tuple(matches), is_urgent(matches, WATCHLIST)
+    return ArticleIntent(article, lang, tuple(matches), is_urgent(matches, WATCHLIST))
 
 
 def open_store(url: str, outlets: Sequence[OutletConfig], now: datetime) -> Store:

@@ -216,6 +216,7 @@ async def test_digest(bot: FakeTelegram) -> None:
         ("/search", "Usage: /search &lt;name or words&gt;"),
         ("/case", "Usage: /case &lt;entry-id&gt; [page]"),
         ("/case orazbek two", "Usage: /case"),
+        ("/case orazbek 0", "Usage: /case"),
         ("/why", "Usage: /why &lt;article link&gt;"),
         ("/test", "Usage: /test &lt;text&gt;"),
         ("/frobnicate", "Unknown command; /help lists them."),

@@ -2,6 +2,7 @@
 once; a forum topic gets its messages in the topic; quiet hours hold the digest; one
 destination refusing never holds the others back."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -142,3 +143,11 @@ async def test_one_destination_refusing_does_not_hold_the_other(
     assert await run_digest(app, at(14), force=True) == ({}, {})
     assert count(telegram.texts, "Verdict for Lyazzat Semirova") == 2  # once per destination
     assert status_view(app).queued == {}
+
+
+async def test_digest_asked_twice_at_once_goes_out_once(app: App, telegram: FakeTelegram) -> None:
+    """/digest while the digest job is sending: each article still reaches a place once."""
+    await run_cycle(app, at(8), every_outlet=True)
+    await asyncio.gather(*(run_digest(app, at(12), force=True) for _ in range(3)))
+    assert count(telegram.texts_to(telegram.chat_id), "Dauren Orazbek appeal") == 1
+    assert count(telegram.texts_to(DESK, TOPIC), "witnesses") == 1
