@@ -18,14 +18,15 @@ from pathlib import Path
 
 import feedparser
 
-from core.records import Match, OutletForPoll, ParsedArticle
+from bot.cycle import CycleDeps, run_cycle
+from bot.services import sync_outlets
+from core.records import Counts, OutletConfig, OutletForPoll
 from feeds.fetch import fetch_all, make_client
 from feeds.localserver import serve
 from feeds.parse import parse
-from feeds.poll import poll_outlets
-from matchers import compile_watchlist, is_urgent, parse_watchlist
+from matchers import compile_watchlist, parse_watchlist
+from storage import articles
 from storage.db import init_db, make_engine
-from storage.queries import Store
 
 WORDS = (
     "суд приговор адвокат полиция заявил года власти court trial lawyer police said "
@@ -80,13 +81,12 @@ async def ours(outlets: list[OutletForPoll]) -> tuple[float, list[OutletForPoll]
     return time.perf_counter() - started, updated
 
 
-async def full_cycle(outlets: list[OutletForPoll], db: Path) -> tuple[float, dict[str, int]]:
+async def full_cycle(outlets: list[OutletForPoll], db: Path) -> tuple[float, Counts]:
+    """The whole cycle (bot.cycle.run_cycle) over every outlet, on SQLite."""
     engine = make_engine(f"sqlite:///{db}")
     init_db(engine)
-    store = Store(engine)
-    from core.records import OutletConfig
-
-    store.sync_outlets(
+    sync_outlets(
+        engine,
         [OutletConfig(o.id, o.name, o.url, "en") for o in outlets],
         timedelta(minutes=15),
         datetime.now(UTC),
@@ -95,18 +95,12 @@ async def full_cycle(outlets: list[OutletForPoll], db: Path) -> tuple[float, dic
         "defendants:\n  - {id: a, name: Ruslan Kulekbayev}\n"
         "keywords:\n  - {id: v, terms: [приговор], urgent: true}\n"
     )
-    matcher = compile_watchlist(watchlist)
-
-    def match(article: ParsedArticle, lang: str) -> tuple[tuple[Match, ...], bool]:
-        found = matcher.match(article.title, article.text, lang)
-        return tuple(found), is_urgent(found, watchlist)
-
     started = time.perf_counter()
     async with make_client() as client:
-        async for _ in poll_outlets(client, outlets, store, match, datetime.now(UTC)):
-            pass
+        deps = CycleDeps(engine, client, compile_watchlist(watchlist))
+        await run_cycle(deps, datetime.now(UTC), every_outlet=True)
     elapsed = time.perf_counter() - started
-    counts = store.counts()
+    counts = articles.counts(engine)
     engine.dispose()
     return elapsed, counts
 
@@ -147,7 +141,7 @@ def main() -> None:
         print(f"{'second poll (all 304), ' + where:<48} {n2:>8.2f} {o2:>12.2f} {n2 / o2:>8.1f}")
     print(
         f"\nfull first cycle with matching and SQLite storage: {cycle:.2f} s, "
-        f"{items / cycle:,.0f} items/s ({counts['articles']} articles stored)"
+        f"{items / cycle:,.0f} items/s ({counts.articles} articles stored)"
     )
 
 
