@@ -96,7 +96,7 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     scheduler.add_job(
         _poll_job,
         IntervalTrigger(seconds=tick.total_seconds()),
-        args=[app],
+        args=[app, tick],
         id="poll",
         next_run_time=datetime.now(UTC),
         max_instances=1,
@@ -151,10 +151,11 @@ async def _let_jobs_finish(app: App) -> None:
     await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _poll_job(app: App) -> None:
+async def _poll_job(app: App, tick: timedelta) -> None:
     async with _tracked(app):
-        await services.reload_config_if_changed(app, datetime.now(UTC))
-        await services.poll(app, datetime.now(UTC))
+        now = datetime.now(UTC)  # one clock reading per cycle, as close to the tick as can be
+        await services.reload_config_if_changed(app, now)
+        await services.poll(app, now, tick=tick)
         monitor.cycle_finished(app.engine, datetime.now(UTC))
 
 

@@ -16,6 +16,7 @@ from bot import services
 from bot.app import build_app, open_engine, run_forever
 from bot.config import load_config
 from bot.notify import ConsoleNotifier
+from bot.research.commands import add_commands as add_research_commands
 from bot.settings import Settings, load_settings
 from core.errors import TrialwatchError
 from core.records import Match
@@ -80,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="a full offline run on sample feeds, printed to the console")
     demo.set_defaults(handler=cmd_demo)
+
+    add_research_commands(sub)
     return parser
 
 

@@ -1,6 +1,6 @@
 """One poll cycle, as a pipeline, in `run_cycle`:
 
-    outlets = outlets_for_poll(engine, now)              # due outlets
+    outlets = outlets_for_poll(engine, due_by(now, tick))  # due outlets (within half a tick)
     async for fetched in fetch_all(client, outlets):     # fetch: concurrent, bounded
         articles = parse(fetched.feed)                   # parse: feedparser → text
         known    = known_keys(engine, article keys)      # known: one IN (…) query
@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from bot.route import route
 from core.errors import FeedError
 from core.records import StateChange
-from feeds.decide import after_failure, after_success, new_articles
+from feeds.decide import after_failure, after_success, due_by, new_articles
 from feeds.fetch import fetch_all
 from feeds.health import state_changes
 from feeds.parse import parse
@@ -58,10 +58,13 @@ class CycleReport:
     changes: tuple[StateChange, ...]
 
 
-async def run_cycle(deps: CycleDeps, now: datetime, *, every_outlet: bool = False) -> CycleReport:
+async def run_cycle(
+    deps: CycleDeps, now: datetime, *, every_outlet: bool = False, tick: timedelta = timedelta(0)
+) -> CycleReport:
     """Poll the due outlets (or every active one) and store what is new; one outlet's
-    failure never stops the others. Raises `StorageError` if the database fails."""
-    outlets = outlets_for_poll(deps.engine, None if every_outlet else now)
+    failure never stops the others. `tick`: the scheduler's interval; outlets due
+    within half of it count as due now. Raises `StorageError` if the database fails."""
+    outlets = outlets_for_poll(deps.engine, None if every_outlet else due_by(now, tick))
     results = [
         _poll_one(deps, fetched, now) async for fetched in fetch_all(deps.client, outlets, now=now)
     ]

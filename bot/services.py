@@ -59,10 +59,12 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
     return True
 
 
-async def poll(app: App, now: datetime, *, every_outlet: bool = False) -> CycleReport:
+async def poll(
+    app: App, now: datetime, *, every_outlet: bool = False, tick: timedelta = timedelta(0)
+) -> CycleReport:
     """One poll cycle (`bot.cycle.run_cycle`), then the health changes to the admin
     chat and the urgent alerts to the channel."""
-    report = await run_cycle(app.cycle_deps(), now, every_outlet=every_outlet)
+    report = await run_cycle(app.cycle_deps(), now, every_outlet=every_outlet, tick=tick)
     if report.changes:
         await app.admin.announce(render_state_changes(report.changes))
     await _delivered(

@@ -34,6 +34,16 @@ def next_poll_at(
     return now + wait
 
 
+def due_by(now: datetime, tick: timedelta) -> datetime:
+    """The latest next-poll time that counts as due at a tick run at `now`: half a tick on.
+
+    A cycle sets `next_poll_at = its start + every`, its start being a few ms after
+    its tick; the tick `every` later then finds that time a few ms in the future.
+    Polling at the nearest tick rather than the next one keeps an outlet whose
+    interval equals the tick on every tick, not every other one."""
+    return now + tick / 2
+
+
 def new_articles(articles: Sequence[ParsedArticle], known: Collection[str]) -> list[ParsedArticle]:
     """The articles whose key is not stored yet, in feed order."""
     return [a for a in articles if a.key not in known]

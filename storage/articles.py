@@ -1,8 +1,8 @@
 """Articles and their matches, stored once per canonical key.
 
 `apply` writes one poll's outcome in one transaction: the outlet row, the new
-articles, their matches and their outbox rows (so an article is never stored
-without its delivery, nor queued twice).
+articles (and their full-text index entries), their matches and their outbox rows
+(so an article is never stored without its delivery, nor queued twice).
 """
 
 from collections.abc import Sequence
@@ -16,6 +16,7 @@ from storage.convert import IN_BATCH, match_row
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, MatchRow
 from storage.outlets import write_update
+from storage.search import index_articles
 
 
 @wrap_errors
@@ -38,6 +39,10 @@ def apply(engine: Engine, update: OutletUpdate, intents: Sequence[ArticleIntent]
         if not intents:
             return
         ids = _insert_articles(session, update, intents)
+        index_articles(
+            session.connection(),
+            [(i, t.article.title, t.article.text) for i, t in zip(ids, intents, strict=True)],
+        )
         matches = [match_row(i, m) for i, t in zip(ids, intents, strict=True) for m in t.matches]
         if matches:
             session.execute(insert(MatchRow), matches)

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 
 from feeds.localserver import OutletServer, serve
 from storage.db import make_engine
+from storage.search import drop_index
 from tests.telegram_server import FakeTelegram, fake_telegram
 
 DATA = Path(__file__).parent / "data"
@@ -50,6 +51,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 def _drop_everything(url: str) -> None:
     engine = make_engine(url)
+    with engine.begin() as connection:
+        drop_index(connection)  # not a SQLModel table; it refers to article
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
