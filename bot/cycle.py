@@ -2,7 +2,8 @@
 
     outlets = outlets_for_poll(engine, due_by(now, tick))  # due outlets (within half a tick)
     async for fetched in fetch_all(client, outlets):     # fetch: concurrent, bounded
-        articles = parse(fetched.feed)                   # parse: feedparser → text
+        articles = parse(fetched.feed)                   # parse: feedparser → text,
+                                                         #   impossible dates → None (feeds.dates)
         known    = known_keys(engine, article keys)      # known: one IN (…) query
         new      = new_articles(articles, known)         # decide: what is new,
         update   = after_success(outlet, feed, now, …)   #   the outlet row, the next poll
@@ -20,7 +21,7 @@ cycle by `bot.services`, so a poll-only process needs no Telegram code.
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import httpx
@@ -29,6 +30,7 @@ from sqlalchemy import Engine
 from bot.route import route
 from core.errors import FeedError
 from core.records import StateChange
+from feeds.dates import plausible_date
 from feeds.decide import after_failure, after_success, due_by, new_articles
 from feeds.fetch import fetch_all
 from feeds.health import state_changes
@@ -83,9 +85,10 @@ def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime) -> PollResul
         apply(deps.engine, after_success(outlet, feed, now, found_new=False), [])
         return PollResult(outlet.id, outlet.url, not_modified=True)
     try:
-        articles = parse(feed).articles
+        parsed = parse(feed).articles
     except FeedError as e:  # the body is not a usable feed
         return _failed(deps, fetched, e, now, None)
+    articles = [replace(a, published=plausible_date(a.published, now)) for a in parsed]
     known = known_keys(deps.engine, [a.key for a in articles])
     new = new_articles(articles, known)
     intents = []
