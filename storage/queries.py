@@ -12,6 +12,7 @@ from feeds.decide import outlet_state
 from feeds.outlets import OutletConfig
 from feeds.records import ArticleIntent, OutletForPoll, OutletUpdate
 from matchers import Match
+from storage.db import STARTUP_LOCK, serialize
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, Heartbeat, MatchRow, Outlet
 
@@ -70,8 +71,10 @@ class Store:
     def sync_outlets(
         self, configs: Sequence[OutletConfig], default_every: timedelta, now: datetime
     ) -> None:
-        """Make the outlet rows follow feeds.yaml; removed outlets are kept, inactive."""
+        """Make the outlet rows follow feeds.yaml; removed outlets are kept, inactive.
+        Replicas starting together sync one at a time (`serialize`)."""
         with Session(self.engine) as session:
+            serialize(session.connection(), STARTUP_LOCK)
             rows = {o.id: o for o in session.exec(select(Outlet))}
             for stored in rows.values():
                 stored.active = False

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import stamina
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from feeds.localserver import OutletServer, serve
 from storage.db import make_engine
@@ -49,10 +48,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def _drop_everything(url: str) -> None:
+    """Our tables, Alembic's and the task queue's (procrastinate: tables, types, functions)."""
     engine = make_engine(url)
-    SQLModel.metadata.drop_all(engine)
     with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
 
