@@ -5,7 +5,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Insert, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
 
@@ -78,3 +80,12 @@ def init_db(engine: Engine) -> None:
         if tables.has_table("outlet") and not tables.has_table("alembic_version"):
             command.stamp(config, FIRST_REVISION)  # made by trialwatch before migrations
         command.upgrade(config, "head")
+
+
+def insert_new(session: Session, model: type[Any]) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` (PostgreSQL and SQLite): a row whose unique
+    keys are already stored is skipped, so a retried or concurrent insert adds nothing
+    twice and raises no unique violation. RETURNING gives only the rows inserted."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()
