@@ -7,8 +7,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, Insert, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from sqlmodel import create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
