@@ -343,7 +343,7 @@ def _insert_articles(
         for t in intents
     ]
     statement = insert_new(session, Article).returning(col(Article.key), col(Article.id))
-    return dict(session.execute(statement, rows).tuples().all())
+    return {row[0]: row[1] for row in session.execute(statement, rows)}
 
 
 def _match_row(article_id: int, m: Match) -> dict[str, object]:
