@@ -23,6 +23,7 @@ RUN python -m venv /opt/venv \
 # The code, the shipped config (users mount their own over it) and the demo's sample feeds.
 COPY README.md ./
 COPY bot ./bot
+COPY core ./core
 COPY feeds ./feeds
 COPY matchers ./matchers
 COPY storage ./storage

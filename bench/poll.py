@@ -18,12 +18,12 @@ from pathlib import Path
 
 import feedparser
 
+from core.records import Match, OutletForPoll, ParsedArticle
 from feeds.fetch import fetch_all, make_client
 from feeds.localserver import serve
 from feeds.parse import parse
 from feeds.poll import poll_outlets
-from feeds.records import OutletForPoll, ParsedArticle
-from matchers import Match, compile_watchlist, is_urgent, parse_watchlist
+from matchers import compile_watchlist, is_urgent, parse_watchlist
 from storage.db import init_db, make_engine
 from storage.queries import Store
 
@@ -84,7 +84,7 @@ async def full_cycle(outlets: list[OutletForPoll], db: Path) -> tuple[float, dic
     engine = make_engine(f"sqlite:///{db}")
     init_db(engine)
     store = Store(engine)
-    from feeds.outlets import OutletConfig
+    from core.records import OutletConfig
 
     store.sync_outlets(
         [OutletConfig(o.id, o.name, o.url, "en") for o in outlets],

@@ -6,8 +6,8 @@ text changes, so a problem that persists for hours is one message, not hundreds.
 
 import logging
 
-from bot.errors import DeliveryError
 from bot.notify import Notifier
+from core.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -22,15 +22,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.admin import AdminReporter
 from bot.config import Config, config_stamp, load_config
 from bot.deliver import send_digest, send_urgent
-from bot.errors import DeliveryError
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
 from bot.render import render_admin_error, render_state_changes
 from bot.settings import Settings
+from core.errors import ConfigError, DeliveryError
+from core.records import Match, ParsedArticle
+from feeds.decide import due_by
 from feeds.fetch import make_client
 from feeds.poll import poll_outlets
-from feeds.records import ParsedArticle, PollResult
-from matchers import Match, Matcher, compile_watchlist, is_urgent
-from matchers.errors import ConfigError
+from feeds.records import PollResult
+from matchers import Matcher, compile_watchlist, is_urgent
 from storage.db import init_db, make_engine
 from storage.queries import Store
 
@@ -125,9 +126,12 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
     return True
 
 
-async def run_cycle(app: App, now: datetime, *, every_outlet: bool = False) -> list[PollResult]:
-    """Poll due outlets (or all of them), store what is new, send urgent alerts."""
-    outlets = app.store.outlets_for_poll(None if every_outlet else now)
+async def run_cycle(
+    app: App, now: datetime, *, every_outlet: bool = False, tick: timedelta = timedelta(0)
+) -> list[PollResult]:
+    """Poll due outlets (or all of them), store what is new, send urgent alerts.
+    `tick`: the scheduler's interval; outlets due within half of it count as due now."""
+    outlets = app.store.outlets_for_poll(None if every_outlet else due_by(now, tick))
     results = [r async for r in poll_outlets(app.client, outlets, app.store, app.match, now)]
     changes = app.store.refresh_states(now)
     if changes:
@@ -165,7 +169,7 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     scheduler.add_job(
         _poll_job,
         IntervalTrigger(seconds=tick.total_seconds()),
-        args=[app],
+        args=[app, tick],
         id="poll",
         next_run_time=datetime.now(UTC),
         max_instances=1,
@@ -220,10 +224,11 @@ async def _let_jobs_finish(app: App) -> None:
     await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _poll_job(app: App) -> None:
+async def _poll_job(app: App, tick: timedelta) -> None:
     async with _tracked(app):
-        await reload_config_if_changed(app, datetime.now(UTC))
-        await run_cycle(app, datetime.now(UTC))
+        now = datetime.now(UTC)  # one clock reading per cycle, as close to the tick as can be
+        await reload_config_if_changed(app, now)
+        await run_cycle(app, now, tick=tick)
         app.store.cycle_finished(datetime.now(UTC))
 
 

@@ -7,22 +7,24 @@ import json
 import logging
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from bot.app import build_app, run_cycle, run_digest, run_forever
 from bot.config import load_config
 from bot.health import judge
 from bot.notify import ConsoleNotifier
 from bot.render import render_digest
+from bot.research.commands import add_commands as add_research_commands
 from bot.settings import Settings, load_settings
 from bot.status import render_status
+from core.errors import StorageError, TrialwatchError
+from core.records import Match
 from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
-from matchers.errors import TrialwatchError
 from storage.db import init_db, make_engine
-from storage.errors import StorageError
 from storage.queries import Store
 
 log = logging.getLogger("trialwatch")
@@ -82,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="a full offline run on sample feeds, printed to the console")
     demo.set_defaults(handler=cmd_demo)
+
+    add_research_commands(sub)
     return parser
 
 
@@ -227,23 +231,14 @@ def cmd_match(args: argparse.Namespace) -> int:
                 ) from None
             for m in matcher.match(title, body, article.get("lang")):
                 if args.all or m.deliverable:
-                    print(
-                        json.dumps(
-                            {
-                                "article": ident,
-                                "entry": m.entry_id,
-                                "kind": m.kind,
-                                "form": m.form,
-                                "start": m.start,
-                                "end": m.end,
-                                "score": m.score,
-                                "reason": m.reason,
-                                "snippet": m.snippet,
-                            },
-                            ensure_ascii=False,
-                        )
-                    )
+                    print(json.dumps(_match_json(ident, m), ensure_ascii=False))
     return 0
+
+
+def _match_json(article: object, m: Match) -> dict[str, object]:
+    """One line of `match --input` output: the match's fields, `entry` for `entry_id`."""
+    found = {k: v for k, v in asdict(m).items() if k not in ("entry_id", "snippet_mark")}
+    return {"article": article, "entry": m.entry_id, **found}
 
 
 @contextlib.contextmanager
@@ -260,7 +255,7 @@ def _open_input(name: str) -> Iterator[TextIO]:
         yield file
 
 
-def _print_table(matches: Sequence[Any], out: TextIO) -> None:
+def _print_table(matches: Sequence[Match], out: TextIO) -> None:
     if not matches:
         print("no matches", file=out)
         return

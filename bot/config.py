@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from feeds.outlets import OutletConfig, parse_outlets
+from core.errors import ConfigError, ConfigProblem
+from core.records import OutletConfig
+from feeds.outlets import parse_outlets
 from matchers import Watchlist, parse_watchlist
-from matchers.errors import ConfigError, ConfigProblem
 
 CONFIG_FILES = ("feeds.yaml", "watchlist.yaml")
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.errors import DeliveryError
 from bot.notify import Notifier
 from bot.render import Message, NameOf, render_alert, render_digest
+from core.errors import DeliveryError
 from storage.queries import Store
 
 log = logging.getLogger(__name__)

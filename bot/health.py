@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from storage.queries import HeartbeatRecord
+from core.records import HeartbeatRecord
 
 GRACE = 3  # poll intervals without a finished cycle before the monitor counts as stuck
 

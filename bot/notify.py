@@ -20,8 +20,8 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.errors import DeliveryError
 from bot.render import to_plain
+from core.errors import DeliveryError
 
 # Opt in to what python-telegram-bot 23 will do anyway: RetryAfter.retry_after as a
 # timedelta (v22 warns on every flood-control error otherwise).

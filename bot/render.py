@@ -14,8 +14,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from matchers import Match
-from storage.queries import DeliveryItem, StateChange
+from core.records import DeliveryItem, Match, StateChange
 
 MESSAGE_LIMIT = 4096
 BUDGET = 4000  # leave a margin under Telegram's limit

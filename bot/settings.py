@@ -10,12 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.errors import SettingsError
 from feeds.outlets import parse_duration
-from matchers.errors import TrialwatchError
-
-
-class SettingsError(TrialwatchError):
-    """An environment variable is missing or malformed."""
 
 
 class Settings(BaseSettings):

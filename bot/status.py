@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from storage.queries import OutletStatus
+from core.records import OutletStatus
 
 ERROR_WIDTH = 70
 

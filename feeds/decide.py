@@ -2,6 +2,8 @@
 
 from datetime import datetime, timedelta
 
+from core.records import Health
+
 MAX_BACKOFF = timedelta(hours=4)
 # Errors in a row before an outlet's health changes: one bad poll is weather.
 FAILING_AFTER = 3
@@ -31,6 +33,16 @@ def next_poll_at(
     return now + wait
 
 
+def due_by(now: datetime, tick: timedelta) -> datetime:
+    """The latest next-poll time that counts as due at a tick run at `now`: half a tick on.
+
+    A cycle sets `next_poll_at = its start + every`, its start being a few ms after
+    its tick; the tick `every` later then finds that time a few ms in the future.
+    Polling at the nearest tick rather than the next one keeps an outlet whose
+    interval equals the tick on every tick, not every other one."""
+    return now + tick / 2
+
+
 def outlet_state(
     *,
     failures: int,
@@ -38,10 +50,13 @@ def outlet_state(
     last_new_at: datetime | None,
     new_gap: timedelta | None,
     now: datetime,
-) -> str:
+) -> Health:
     """An outlet's health: ok, failing, blocked, broken or silent."""
-    if error_kind in ("blocked", "broken") and failures >= BLOCKED_OR_BROKEN_AFTER:
-        return error_kind
+    if failures >= BLOCKED_OR_BROKEN_AFTER:
+        if error_kind == "blocked":
+            return "blocked"
+        if error_kind == "broken":
+            return "broken"
     if failures >= FAILING_AFTER:
         return "failing"
     quiet_for = now - last_new_at if last_new_at is not None else None

@@ -14,9 +14,10 @@ from email.utils import parsedate_to_datetime
 import httpx
 import stamina
 
-from feeds.errors import BLOCKING_STATUS, FetchError
+from core.errors import FetchError
+from core.records import OutletForPoll
 from feeds.parse import is_challenge_page
-from feeds.records import FetchedFeed, FetchResult, OutletForPoll
+from feeds.records import FetchedFeed, FetchResult
 
 USER_AGENT = "trialwatch/0.1 (RSS monitor of court reporting; polls at most every 30s)"
 MAX_BODY = 10 * 1024 * 1024  # a news feed is rarely over 1 MB; 10 MB is clearly wrong
@@ -24,6 +25,7 @@ CONCURRENCY = 10
 DEADLINE = 60.0  # seconds for one outlet, all attempts: a trickling body must not stall a cycle
 _PERMANENT = {301, 308}
 _TRANSIENT_STATUS = {500, 502, 504}
+BLOCKING_STATUS = {401, 403, 451}  # the outlet refuses us: its health becomes "blocked"
 
 
 def make_client(

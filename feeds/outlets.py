@@ -9,12 +9,12 @@ feeds:
 """
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from matchers.yamlconf import Located, check_keys, load_located, records, text_value, unique_ids
+from core.records import OutletConfig
+from core.yamlconf import Located, check_keys, load_located, records, text_value, unique_ids
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LANG_PATTERN = re.compile(r"[a-z]{2,3}\Z")
@@ -22,17 +22,6 @@ _DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*\Z")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 FEED_KEYS = {"id", "name", "url", "lang", "every"}
 MIN_EVERY = timedelta(seconds=30)
-
-
-@dataclass(frozen=True, slots=True)
-class OutletConfig:
-    """One outlet feed as the user configured it."""
-
-    id: str
-    name: str
-    url: str
-    lang: str
-    every: timedelta | None = None
 
 
 def parse_duration(text: str) -> timedelta:

@@ -12,9 +12,10 @@ from typing import Any
 
 import feedparser
 
+from core.errors import ErrorKind, ParseError
+from core.records import ParsedArticle
 from feeds.canonical import article_key
-from feeds.errors import ParseError
-from feeds.records import FetchedFeed, ParsedArticle, ParsedFeed
+from feeds.records import FetchedFeed, ParsedFeed
 from feeds.text import html_to_text, one_line
 
 
@@ -35,7 +36,7 @@ def parse(fetched: FetchedFeed) -> ParsedFeed:
     # A broken document that still yields items (say, a truncated tail) is used;
     # one that yields nothing is an error, unlike a valid feed with no items.
     if not articles and (parsed.get("bozo") or not parsed.get("version")):
-        kind = "blocked" if is_challenge_page(body) else "broken"
+        kind: ErrorKind = "blocked" if is_challenge_page(body) else "broken"
         raise ParseError(outlet.id, outlet.url, _why_not_a_feed(body, parsed), kind=kind)
     return ParsedFeed(outlet=outlet, articles=list(articles.values()))
 

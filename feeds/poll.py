@@ -21,20 +21,12 @@ from typing import Protocol
 
 import httpx
 
+from core.errors import FeedError
+from core.records import ArticleIntent, Match, OutletForPoll, OutletUpdate, ParsedArticle
 from feeds.decide import next_poll_at
-from feeds.errors import FeedError
 from feeds.fetch import fetch_all
 from feeds.parse import parse
-from feeds.records import (
-    ArticleIntent,
-    FetchedFeed,
-    FetchResult,
-    OutletForPoll,
-    OutletUpdate,
-    ParsedArticle,
-    PollResult,
-)
-from matchers import Match
+from feeds.records import FetchedFeed, FetchResult, PollResult
 
 log = logging.getLogger(__name__)
 

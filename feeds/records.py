@@ -1,24 +1,12 @@
-"""Records passed between the stages of a poll cycle, named after their stage."""
+"""Records of the fetch and parse stages, named after their stage. The records other
+packages share (`OutletForPoll`, `ParsedArticle`, `ArticleIntent`, `OutletUpdate`)
+live in `core.records`."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from feeds.errors import FeedError
-from matchers import Match
-
-
-@dataclass(frozen=True, slots=True)
-class OutletForPoll:
-    """An outlet as storage hands it to the poll: where to fetch and what we sent last."""
-
-    id: str
-    name: str
-    url: str
-    lang: str
-    every: timedelta
-    etag: str | None = None
-    last_modified: str | None = None
-    failures: int = 0
+from core.errors import FeedError
+from core.records import OutletForPoll, ParsedArticle
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +37,6 @@ class FetchResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedArticle:
-    """One feed item as text, identified by `key` (canonical URL, else guid)."""
-
-    key: str
-    url: str
-    guid: str | None
-    title: str
-    text: str
-    author: str | None
-    published: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
 class ParsedFeed:
     outlet: OutletForPoll
     articles: list[ParsedArticle] = field(default_factory=list)
@@ -77,33 +52,3 @@ class PollResult:
     matched: int = 0
     not_modified: bool = False
     error: FeedError | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleIntent:
-    """A new article and what the matcher found in it."""
-
-    article: ParsedArticle
-    lang: str
-    matches: tuple[Match, ...]
-    urgent: bool
-
-    @property
-    def deliverable(self) -> bool:
-        return any(m.deliverable for m in self.matches)
-
-
-@dataclass(frozen=True, slots=True)
-class OutletUpdate:
-    """What a poll learned about an outlet: fetch state and the next poll time."""
-
-    outlet_id: str
-    polled_at: datetime
-    next_poll_at: datetime
-    etag: str | None = None
-    last_modified: str | None = None
-    moved_to: str | None = None
-    error: str | None = None
-    error_kind: str | None = None
-    failures: int = 0
-    status: int | None = None

@@ -1,12 +1,11 @@
 """Find watched defendants, cases and keywords in article text. Pure: no I/O."""
 
-from matchers.match import Match, Matcher, compile_watchlist, is_urgent
+from matchers.match import Matcher, compile_watchlist, is_urgent
 from matchers.watchlist import Case, Keyword, Person, Watchlist, parse_watchlist
 
 __all__ = [
     "Case",
     "Keyword",
-    "Match",
     "Matcher",
     "Person",
     "Watchlist",

@@ -22,8 +22,9 @@ Matches at ALERT_THRESHOLD or above are delivered.
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
 
+from core.records import Match
+from core.records import MatchKind as Kind
 from matchers.compile import CompiledWatchlist, PersonIndex, Phrase, compile_index
 from matchers.forms import KAZAKH_LIGHT_REMS, KAZAKH_SKELETON_REMS, Stemmed
 from matchers.names import is_known_given_name
@@ -31,8 +32,6 @@ from matchers.normalize import Token, has_cyrillic, light_key, skeletons, tokeni
 from matchers.snippet import snippet_around
 from matchers.watchlist import Watchlist
 
-Kind = Literal["person", "case", "keyword"]
-ALERT_THRESHOLD = 0.6
 SEPARATOR = "\n\n"
 Hit = tuple[int, bool]  # (word id, is a feminine form)
 
@@ -40,25 +39,6 @@ _BLOCKING = re.compile(r"[,;:()«»\"“”!?—–\[\]]|[.…](\s|$)|\n")
 _SENTENCE_GAP = re.compile(r"[.!?…]+[\"»”)]*\s|\n")
 _CACHE_LIMIT = 400_000
 _WINDOW = 3  # a given name this many words from the surname, or nearer
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One watchlist entry found in one article."""
-
-    entry_id: str
-    kind: Kind
-    form: str  # the words as written in the article
-    start: int  # offsets in article_text(title, text)
-    end: int
-    score: float  # 0..1; delivered when >= ALERT_THRESHOLD
-    reason: str  # full name, initial + surname, surname, alias, pattern, keyword, ...
-    snippet: str
-    snippet_mark: tuple[int, int]  # where `form` sits inside `snippet`
-
-    @property
-    def deliverable(self) -> bool:
-        return self.score >= ALERT_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)

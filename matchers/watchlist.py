@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from matchers.yamlconf import (
+from core.yamlconf import (
     Located,
     check_keys,
     load_located,

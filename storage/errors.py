@@ -1,4 +1,4 @@
-"""Storage errors: SQLAlchemy's, converted once, at this boundary."""
+"""SQLAlchemy's errors, converted once, at this boundary, into `core.errors.StorageError`."""
 
 import functools
 from collections.abc import Callable
@@ -6,14 +6,10 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from matchers.errors import TrialwatchError
+from core.errors import StorageError
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class StorageError(TrialwatchError):
-    """The database is unreachable, locked, or refused a statement."""
 
 
 def wrap_errors(func: Callable[P, T]) -> Callable[P, T]:

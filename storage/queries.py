@@ -2,63 +2,32 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, insert, update
 from sqlmodel import Session, col, select
 
+from core.records import (
+    HEALTH_STATES,
+    ArticleIntent,
+    DeliveryItem,
+    Health,
+    HeartbeatRecord,
+    Match,
+    OutletConfig,
+    OutletForPoll,
+    OutletStatus,
+    OutletUpdate,
+    StateChange,
+)
 from feeds.decide import outlet_state
-from feeds.outlets import OutletConfig
-from feeds.records import ArticleIntent, OutletForPoll, OutletUpdate
-from matchers import Match
 from storage.db import STARTUP_LOCK, insert_new, serialize
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, Heartbeat, MatchRow, Outlet
+from storage.search import index_articles
 
 _IN_BATCH = 500  # keys per IN (...) query; well under SQLite's variable limit
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryItem:
-    """A pending delivery with what a message about it needs."""
-
-    delivery_id: int
-    urgent: bool
-    outlet: str
-    title: str
-    url: str
-    published: datetime | None
-    seen: datetime
-    matches: tuple[Match, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class HeartbeatRecord:
-    started_at: datetime
-    cycle_at: datetime | None
-    every: timedelta
-
-
-@dataclass(frozen=True, slots=True)
-class OutletStatus:
-    id: str
-    name: str
-    url: str
-    state: str
-    failures: int
-    last_error: str | None
-    last_success_at: datetime | None
-    last_new_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    outlet_id: str
-    name: str
-    old: str
-    new: str
-    error: str | None
 
 
 class Store:
@@ -149,6 +118,9 @@ class Store:
                 return
             ids = _insert_articles(session, update_, intents)
             stored = [(ids[t.article.key], t) for t in intents if t.article.key in ids]
+            index_articles(
+                session.connection(), [(i, t.article.title, t.article.text) for i, t in stored]
+            )
             matches = [_match_row(i, m) for i, t in stored for m in t.matches]
             if matches:
                 session.execute(insert(MatchRow), matches)
@@ -274,7 +246,7 @@ class Store:
                     now=now,
                 )
                 if state != o.state:
-                    changes.append(StateChange(o.id, o.name, o.state, state, o.last_error))
+                    changes.append(StateChange(o.id, o.name, _health(o.state), state, o.last_error))
                     o.state = state
                     session.add(o)
         return sorted(changes, key=lambda c: c.outlet_id)
@@ -287,7 +259,7 @@ class Store:
                     o.id,
                     o.name,
                     o.url,
-                    o.state,
+                    _health(o.state),
                     o.failures,
                     o.last_error,
                     _aware(o.last_success_at),
@@ -346,20 +318,20 @@ def _insert_articles(
     return {row[0]: row[1] for row in session.execute(statement, rows)}
 
 
+# Match fields stored under another column name; `snippet_mark` is two columns.
+_COLUMN_OF = {"start": "start_offset", "end": "end_offset"}
+_MATCH_FIELDS = [f.name for f in fields(Match) if f.name != "snippet_mark"]
+
+
 def _match_row(article_id: int, m: Match) -> dict[str, object]:
-    return {
-        "article_id": article_id,
-        "entry_id": m.entry_id,
-        "kind": m.kind,
-        "form": m.form,
-        "start_offset": m.start,
-        "end_offset": m.end,
-        "score": m.score,
-        "reason": m.reason,
-        "snippet": m.snippet,
-        "mark_start": m.snippet_mark[0],
-        "mark_end": m.snippet_mark[1],
-    }
+    row: dict[str, object] = {_COLUMN_OF.get(n, n): getattr(m, n) for n in _MATCH_FIELDS}
+    row["mark_start"], row["mark_end"] = m.snippet_mark
+    return {"article_id": article_id, **row}
+
+
+def _match(row: MatchRow) -> Match:
+    values = {n: getattr(row, _COLUMN_OF.get(n, n)) for n in _MATCH_FIELDS}
+    return Match(**values, snippet_mark=(row.mark_start, row.mark_end))
 
 
 def _matches_by_article(session: Session, article_ids: list[int]) -> dict[int, list[Match]]:
@@ -370,19 +342,7 @@ def _matches_by_article(session: Session, article_ids: list[int]) -> dict[int, l
             select(MatchRow).where(col(MatchRow.article_id).in_(batch)).order_by(col(MatchRow.id))
         )
         for r in session.exec(query):
-            found[r.article_id].append(
-                Match(
-                    entry_id=r.entry_id,
-                    kind=r.kind,  # type: ignore[arg-type]
-                    form=r.form,
-                    start=r.start_offset,
-                    end=r.end_offset,
-                    score=r.score,
-                    reason=r.reason,
-                    snippet=r.snippet,
-                    snippet_mark=(r.mark_start, r.mark_end),
-                )
-            )
+            found[r.article_id].append(_match(r))
     return found
 
 
@@ -390,4 +350,10 @@ def _aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
+    return value
+
+
+def _health(value: str) -> Health:
+    """The stored state column as its type; only `outlet_state` ever writes it."""
+    assert value in HEALTH_STATES, value
     return value

@@ -6,9 +6,9 @@ import pytest
 
 from bot.cli import main
 from bot.config import load_config
+from core.errors import ConfigError
 from feeds.outlets import parse_outlets
 from matchers import parse_watchlist
-from matchers.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.records import OutletForPoll
 from feeds.fetch import MAX_BODY, USER_AGENT, fetch_one, make_client
 from feeds.localserver import Canned, OutletServer
-from feeds.records import OutletForPoll
 
 pytestmark = pytest.mark.slow
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

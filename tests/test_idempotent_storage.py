@@ -6,9 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feeds.outlets import OutletConfig
-from feeds.records import ArticleIntent, OutletUpdate, ParsedArticle
-from matchers import Match
+from core.records import ArticleIntent, Match, OutletConfig, OutletUpdate, ParsedArticle
 from storage.db import init_db, make_engine
 from storage.queries import Store
 

@@ -10,8 +10,10 @@ from sqlalchemy import Engine, inspect, text
 
 from bot.cli import main
 from bot.health import judge
+from bot.research.search import search
+from core.records import HeartbeatRecord
 from storage.db import alembic_config, init_db, make_engine
-from storage.queries import HeartbeatRecord, Store
+from storage.queries import Store
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 
@@ -65,7 +67,7 @@ def test_upgrade_keeps_rows(engine: Engine, stamped: bool) -> None:
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
-    assert version == head == "0003"
+    assert version == head == "0004"
 
 
 def test_fresh_database_gets_the_whole_schema(engine: Engine) -> None:
@@ -115,3 +117,11 @@ def test_check_and_health_commands(
     assert "database ok" in capsys.readouterr().out
     assert main(["health"]) == 1
     assert "no `trialwatch run` has started" in capsys.readouterr().out
+
+
+def test_upgrade_indexes_articles_already_stored(engine: Engine) -> None:
+    """Migration 0004 builds the full-text index for the rows a database already has."""
+    make_old_database(engine, stamped=True)
+    init_db(engine)
+    [hit] = search(engine, "t")
+    assert hit.article.url == "https://a/1"

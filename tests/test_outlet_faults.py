@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from feeds.errors import FeedError
+from core.errors import FeedError
+from core.records import OutletForPoll
 from feeds.fetch import fetch_one, make_client
 from feeds.localserver import Canned, OutletServer
 from feeds.parse import parse
-from feeds.records import FetchResult, OutletForPoll, ParsedFeed
+from feeds.records import FetchResult, ParsedFeed
 
 pytestmark = pytest.mark.slow
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ParseError
+from core.records import OutletForPoll
 from feeds.canonical import article_key, canonical_url
-from feeds.errors import ParseError
 from feeds.parse import parse
-from feeds.records import FetchedFeed, OutletForPoll
+from feeds.records import FetchedFeed
 from feeds.text import html_to_text
 
 DATA = Path(__file__).parent / "data" / "feeds"

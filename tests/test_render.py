@@ -8,8 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.render import BUDGET, render_alert, render_digest, to_plain, visible_length
-from matchers import Match
-from storage.queries import DeliveryItem
+from core.records import DeliveryItem, Match
 from tests.telegram_server import html_error
 
 TZ = ZoneInfo("Asia/Almaty")

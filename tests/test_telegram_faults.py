@@ -10,9 +10,7 @@ import pytest
 
 from bot.deliver import send_digest, send_urgent
 from bot.notify import TelegramNotifier, make_bot
-from feeds.outlets import OutletConfig
-from feeds.records import ArticleIntent, OutletUpdate, ParsedArticle
-from matchers import Match
+from core.records import ArticleIntent, Match, OutletConfig, OutletUpdate, ParsedArticle
 from storage.db import init_db, make_engine
 from storage.queries import Store
 from tests.conftest import TOKEN

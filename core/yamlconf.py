@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from matchers.errors import ConfigError, ConfigProblem
+from core.errors import ConfigError, ConfigProblem
 
 
 @dataclass

@@ -1,0 +1,148 @@
+"""The research commands of the `trialwatch` CLI: search, export (backtest, evidence).
+
+Each handler parses its arguments, calls a service in `bot.research`, and prints.
+"""
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import Engine
+
+from bot.config import load_config
+from bot.research.export import ExportOptions, export
+from bot.research.search import SearchHit, search
+from bot.settings import load_settings
+from core.errors import TrialwatchError
+from core.research import ArticleFilter
+from feeds.outlets import parse_duration
+from matchers.searchkeys import highlight
+from storage.db import init_db, make_engine
+
+BOLD, PLAIN = "\033[1m", "\033[0m"
+
+
+def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Register the research subcommands on the CLI's subparsers."""
+    find = sub.add_parser("search", help="search stored articles by words or a name, newest first")
+    find.add_argument("query", help="words (each must occur) or a person's name in any script")
+    _filter_options(find, since_help="e.g. 30d, 12h, 2w or 2026-11-01 (default: all)")
+    find.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    kind = find.add_mutually_exclusive_group()
+    kind.add_argument("--name", action="store_true", default=None, help="treat it as a name")
+    kind.add_argument("--words", dest="name", action="store_false", help="words only")
+    find.add_argument(
+        "--weak", action="store_true", help="also namesakes and other weak name matches"
+    )
+    find.set_defaults(handler=cmd_search)
+
+    out = sub.add_parser(
+        "export", help="stored matches with provenance, one row per (article, entry)"
+    )
+    out.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    _filter_options(out, since_help="e.g. 90d, 2w or 2026-11-01 (default: all)")
+    out.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+    out.add_argument(
+        "--bom", action="store_true", help="start the CSV with a UTF-8 byte-order mark (Excel)"
+    )
+    out.set_defaults(handler=cmd_export)
+
+
+def _filter_options(parser: argparse.ArgumentParser, *, since_help: str) -> None:
+    parser.add_argument("--entry", help="only articles matched to this watchlist entry id")
+    parser.add_argument("--since", type=since_arg, help=since_help)
+    parser.add_argument("--outlet", help="only this outlet id (feeds.yaml)")
+    parser.add_argument("--lang", help="only articles in this language (en, ru, kk …)")
+
+
+def since_arg(value: str, now: datetime | None = None) -> datetime:
+    """`30d`, `12h`, `2w` (before now) or a date `2026-11-01` (UTC midnight)."""
+    now = now or datetime.now(UTC)
+    if value.endswith("w") and value[:-1].isdigit():
+        value = f"{int(value[:-1]) * 7}d"
+    try:
+        return now - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected an age like 30d, 12h, 2w or a date like 2026-11-01"
+        ) from None
+
+
+def filter_of(args: argparse.Namespace) -> ArticleFilter:
+    return ArticleFilter(since=args.since, outlet=args.outlet, lang=args.lang, entry=args.entry)
+
+
+@contextlib.contextmanager
+def open_engine() -> Iterator[Engine]:
+    """The configured database, migrated (so the search index exists)."""
+    engine = make_engine(load_settings().database_url)
+    try:
+        init_db(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    watchlist = load_config(load_settings().config_dir).watchlist
+    with open_engine() as engine:
+        hits = search(
+            engine,
+            args.query,
+            filter_of(args),
+            limit=args.limit,
+            name=args.name,
+            watchlist=watchlist,
+            weak=args.weak,
+        )
+    tty = sys.stdout.isatty()
+    for hit in hits:
+        print(render_hit(hit, (BOLD, PLAIN) if tty else ("[", "]")))
+    if not hits:
+        print("no articles found")
+    return 0
+
+
+def render_hit(hit: SearchHit, marks: tuple[str, str] = ("[", "]")) -> str:
+    """Three lines: when (UTC), outlet, language, title; the link; the marked snippet."""
+    a = hit.article
+    when = (a.published or a.seen).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    lines = [f"{when}Z  {a.outlet} ({a.lang})  {a.title}", f"  {a.url}"]
+    lines.append("  " + highlight(hit.snippet, hit.marks, *marks))
+    return "\n".join(lines)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    watchlist = load_config(settings.config_dir).watchlist
+    options = ExportOptions(
+        format=args.format,
+        bom=args.bom,
+        name_of=watchlist.name_of,
+        delivered_to=settings.telegram_chat or "",
+    )
+    with open_engine() as engine, _output(args.output) as out:
+        count = export(engine, filter_of(args), out, options)
+    print(f"exported {count} rows", file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        file = path.open("w", encoding="utf-8", newline="")
+    except OSError as e:
+        raise TrialwatchError(f"{path}: cannot write the export: {e.strerror}") from None
+    with file:
+        yield file

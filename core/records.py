@@ -1,0 +1,159 @@
+"""Records passed between packages, named after the stage they belong to.
+
+Frozen dataclasses with no behaviour beyond a derived property: `matchers`
+produces `Match`, `feeds` produces `ParsedArticle` and `OutletUpdate`, the cycle
+builds `ArticleIntent`, `storage` writes those and hands back `OutletForPoll`,
+`DeliveryItem`, `OutletStatus`, `StateChange` and `HeartbeatRecord`, which the
+renderers in `bot` read. Pure: no I/O.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from core.errors import ErrorKind
+
+MatchKind = Literal["person", "case", "keyword"]
+# An outlet's health (see `feeds.decide.outlet_state` for the rules):
+# ok; failing (errors in a row); blocked (refuses us: 401/403/451 or a challenge
+# page); broken (answers, but not with a feed); silent (no new item for far
+# longer than usual).
+Health = Literal["ok", "failing", "blocked", "broken", "silent"]
+HEALTH_STATES: tuple[Health, ...] = ("ok", "failing", "blocked", "broken", "silent")
+
+ALERT_THRESHOLD = 0.6  # matches scoring this or more are delivered (matchers/match.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One watchlist entry found in one article."""
+
+    entry_id: str
+    kind: MatchKind
+    form: str  # the words as written in the article
+    start: int  # offsets in matchers.match.article_text(title, text)
+    end: int
+    score: float  # 0..1; delivered when >= ALERT_THRESHOLD
+    reason: str  # full name, initial + surname, surname, alias, pattern, keyword, ...
+    snippet: str
+    snippet_mark: tuple[int, int]  # where `form` sits inside `snippet`
+
+    @property
+    def deliverable(self) -> bool:
+        return self.score >= ALERT_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
+class OutletConfig:
+    """One outlet feed as the user configured it in feeds.yaml."""
+
+    id: str
+    name: str
+    url: str
+    lang: str
+    every: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutletForPoll:
+    """An outlet as storage hands it to the poll: where to fetch and what we sent last."""
+
+    id: str
+    name: str
+    url: str
+    lang: str
+    every: timedelta
+    etag: str | None = None
+    last_modified: str | None = None
+    failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedArticle:
+    """One feed item as text, identified by `key` (canonical URL, else guid)."""
+
+    key: str
+    url: str
+    guid: str | None
+    title: str
+    text: str
+    author: str | None
+    published: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleIntent:
+    """A new article to store, what the matcher found in it, and whether it is urgent."""
+
+    article: ParsedArticle
+    lang: str
+    matches: tuple[Match, ...]
+    urgent: bool
+
+    @property
+    def deliverable(self) -> bool:
+        return any(m.deliverable for m in self.matches)
+
+
+@dataclass(frozen=True, slots=True)
+class OutletUpdate:
+    """What a poll learned about an outlet: fetch state and the next poll time."""
+
+    outlet_id: str
+    polled_at: datetime
+    next_poll_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    moved_to: str | None = None
+    error: str | None = None
+    error_kind: ErrorKind | None = None
+    failures: int = 0
+    status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryItem:
+    """A pending delivery with what a message about it needs."""
+
+    delivery_id: int
+    urgent: bool
+    outlet: str
+    title: str
+    url: str
+    published: datetime | None
+    seen: datetime
+    matches: tuple[Match, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatRecord:
+    """When `trialwatch run` started and last finished a cycle, and its poll interval."""
+
+    started_at: datetime
+    cycle_at: datetime | None
+    every: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class OutletStatus:
+    """One outlet's health for `trialwatch status`."""
+
+    id: str
+    name: str
+    url: str
+    state: Health
+    failures: int
+    last_error: str | None
+    last_success_at: datetime | None
+    last_new_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """An outlet whose health changed, for the admin chat."""
+
+    outlet_id: str
+    name: str
+    old: Health
+    new: Health
+    error: str | None
