@@ -8,26 +8,26 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from core.records import ArticleIntent, DeliveryItem, Match
 from storage.convert import IN_BATCH, aware, match_of
+from storage.db import insert_new
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, MatchRow, Outlet
 
 
-def queue(
-    session: Session, article_ids: Sequence[int], intents: Sequence[ArticleIntent], at: datetime
-) -> None:
-    """Queue the deliverable articles among those just inserted, in the caller's transaction."""
+def queue(session: Session, stored: Sequence[tuple[int, ArticleIntent]], at: datetime) -> None:
+    """Queue the deliverable articles among those just inserted ((article id, intent)
+    pairs), in the caller's transaction; an article already queued is skipped."""
     rows = [
         {"article_id": i, "urgent": t.urgent, "created_at": at, "attempts": 0}
-        for i, t in zip(article_ids, intents, strict=True)
+        for i, t in stored
         if t.deliverable
     ]
     if rows:
-        session.execute(insert(Delivery), rows)
+        session.execute(insert_new(session, Delivery), rows)
 
 
 @wrap_errors

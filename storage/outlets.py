@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from core.records import OutletForPoll, OutletStatus, OutletSync, OutletUpdate, StateChange
 from storage.convert import aware, error_kind, health
+from storage.db import STARTUP_LOCK, serialize
 from storage.errors import wrap_errors
 from storage.models import Outlet
 
@@ -29,6 +30,7 @@ def write_sync(engine: Engine, syncs: Sequence[OutletSync]) -> None:
     """Make the outlet rows what `syncs` says; rows not in it become inactive (kept,
     with their articles)."""
     with Session(engine) as session, session.begin():
+        serialize(session.connection(), STARTUP_LOCK)  # replicas starting together take turns
         rows = {o.id: o for o in session.exec(select(Outlet))}
         for stored in rows.values():
             stored.active = False
