@@ -146,10 +146,10 @@ def _retained(build: "callable") -> float:  # type: ignore[valid-type]
     return (after - before) / 1e6
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=8.0, help="corpus size in MB")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     lists = {size: watchlist(size, random.Random(size)) for size in (10, 1_000, 10_000)}
     articles = corpus(args.mb, random.Random(2026))
     total = sum(len(a.encode()) for a in articles) / 1e6
