@@ -1,6 +1,10 @@
 """Matcher throughput, compile time and index memory, against a naive baseline.
 
-    python -m bench.match [--mb 8]
+    python -m bench.match [--mb 8] [--seed 2026]
+
+Every input is generated from printed seeds (watchlist of N people: seed N;
+corpus: --seed), and the run prints a SHA-256 of the corpus and of each
+watchlist, so a run can be reproduced and compared with the README table.
 
 Synthetic but realistic: watchlists of 10, 1,000 and 10,000 people (Kazakh and
 Russian name parts, half typed in Latin, half in Cyrillic, plus a few cases and
@@ -12,10 +16,14 @@ per name, alias and term, run in the same process on the same text.
 
 import argparse
 import gc
+import hashlib
+import os
+import platform
 import random
 import re
 import time
 import tracemalloc
+from collections.abc import Iterable
 
 from matchers import compile_watchlist
 from matchers.normalize import CYRILLIC_TO_LATIN
@@ -146,14 +154,33 @@ def _retained(build: "callable") -> float:  # type: ignore[valid-type]
     return (after - before) / 1e6
 
 
+def _digest(parts: Iterable[str]) -> str:
+    """First 16 hex digits of the SHA-256 of the parts, one per line."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() + b"\n")
+    return digest.hexdigest()[:16]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=8.0, help="corpus size in MB")
+    parser.add_argument("--seed", type=int, default=2026, help="corpus seed")
     args = parser.parse_args(argv)
     lists = {size: watchlist(size, random.Random(size)) for size in (10, 1_000, 10_000)}
-    articles = corpus(args.mb, random.Random(2026))
+    articles = corpus(args.mb, random.Random(args.seed))
     total = sum(len(a.encode()) for a in articles) / 1e6
-    print(f"corpus: {len(articles)} articles, {total:.1f} MB (en/ru/kk), one core\n")
+    print(
+        f"python {platform.python_version()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f} at start; one core used"
+    )
+    print(
+        f"corpus: seed {args.seed}, {len(articles)} articles, {total:.1f} MB (en/ru/kk), "
+        f"sha256 {_digest(articles)}"
+    )
+    for size, w in lists.items():
+        print(f"watchlist of {size:,} people: seed {size}, sha256 {_digest(map(repr, w.people))}")
+    print()
     print(
         f"{'people':>7} {'compile s':>9} {'index MB':>8} {'cold MB/s':>9} {'warm MB/s':>9} "
         f"{'naive MB/s':>10} {'× naive':>8} {'alerts/MB':>9}"
@@ -180,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{slow:>10.3f} {warm / slow:>8.0f} {matches / total:>15.1f}"
         )
     print(f"\nslowdown from 10 to 10,000 people: {results[10] / results[10_000]:.2f}×")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

@@ -28,3 +28,31 @@ class StoredArticle:
     lang: str
     published: datetime | None
     seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenanceRow:
+    """One (article, entry) match with where it came from and where it went: an export row."""
+
+    match_id: int
+    outlet_id: str
+    outlet: str
+    canonical_url: str  # the article's identity key: its canonical URL, else the feed's guid
+    url: str
+    title: str
+    published: datetime | None
+    first_seen: datetime
+    lang: str
+    entry_id: str
+    kind: str
+    form: str
+    score: float
+    reason: str
+    snippet: str
+    delivered_at: datetime | None
+    evidence_sha256: str  # of the text first seen (core.research.snapshot_text)
+
+
+def snapshot_text(title: str, text: str) -> str:
+    """The text an evidence hash covers: title, blank line, body (as matched)."""
+    return f"{title}\n\n{text}"

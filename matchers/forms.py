@@ -11,7 +11,7 @@ morphology runs per article word.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_key, skeletons
+from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_keys, skeletons
 
 KeyFn = Callable[[str], tuple[str, ...]]
 
@@ -24,15 +24,19 @@ _RU_SOFT = ["ь", "я", "ю", "ем", "е", "и", "ей", "ям", "ями", "я�
 _RU_Y = ["й", "я", "ю", "ем", "е", "и", "ев", "ям", "ями", "ях"]
 _RU_ADJ = ["ый", "ий", "ой", "ого", "его", "ому", "ему", "ым", "им", "ом", "ем", "ая", "яя",
            "ую", "юю", "ое", "ее", "ые", "ие", "ых", "их", "ыми", "ими", "ей"]  # fmt: skip
-# Kazakh case, plural and possessive suffixes, every allomorph: journalists mix them.
-_KK = ["ның", "нің", "дың", "дің", "тың", "тің", "ға", "ге", "қа", "ке", "на", "не", "а", "е",
-       "ны", "ні", "ды", "ді", "ты", "ті", "н", "да", "де", "та", "те", "нда", "нде", "дан",
-       "ден", "тан", "тен", "нан", "нен", "мен", "бен", "пен", "лар", "лер", "дар", "дер",
-       "тар", "тер", "дағы", "дегі", "тағы", "тегі", "ы", "і", "сы", "сі", "ын", "ін", "сын",
-       "сін", "ына", "іне", "сына", "сіне", "ында", "інде", "сында", "сінде", "ының", "інің",
-       "сының", "сінің", "ынан", "інен", "сынан", "сінен", "лары", "лері", "дары", "дері",
-       "тары", "тері", "ларының", "лерінің", "ларына", "леріне", "ларынан", "лерінен",
-       "ларда", "лерде", "дарда", "дерде"]  # fmt: skip
+# Kazakh suffixes, every allomorph: journalists mix them. The case endings
+# (genitive, dative, accusative, locative, ablative, instrumental) are the ones
+# a person's given name takes; possessive and plural endings are not.
+_KK_CASE = ["ның", "нің", "дың", "дің", "тың", "тің", "ға", "ге", "қа", "ке", "на", "не", "а",
+            "е", "ны", "ні", "ды", "ді", "ты", "ті", "н", "да", "де", "та", "те", "нда", "нде",
+            "дан", "ден", "тан", "тен", "нан", "нен", "мен", "бен", "пен"]  # fmt: skip
+KAZAKH_CASE_SUFFIXES = tuple(_KK_CASE)
+_KK = [*_KK_CASE,
+       "лар", "лер", "дар", "дер", "тар", "тер", "дағы", "дегі", "тағы", "тегі", "ы", "і", "сы",
+       "сі", "ын", "ін", "сын", "сін", "ына", "іне", "сына", "сіне", "ында", "інде", "сында",
+       "сінде", "ының", "інің", "сының", "сінің", "ынан", "інен", "сынан", "сінен", "лары",
+       "лері", "дары", "дері", "тары", "тері", "ларының", "лерінің", "ларына", "леріне",
+       "ларынан", "лерінен", "ларда", "лерде", "дарда", "дерде"]  # fmt: skip
 _EN = ["", "s", "es", "ed", "d", "ing", "er", "ers"]
 # Endings that mark a woman: a man's surname with them is likely a relative.
 # (Latin-script "-a" too, but Cyrillic "-а" is also a man's genitive: the
@@ -100,6 +104,11 @@ def surface_forms(word: str, *, place: bool = False) -> set[str]:
     return forms
 
 
+def latin_spelling(cyrillic: str) -> str:
+    """A Cyrillic ending spelt in Latin letters (ның → nyn), for Latin-script words."""
+    return cyrillic.translate(_CYR_TO_LAT)
+
+
 def female_forms(word: str) -> set[str]:
     base, endings = russian_endings(word)
     if endings is not _RU_CONSONANT:
@@ -134,10 +143,6 @@ def stemmed(word: str, keyed_by: KeyFn, *, place: bool = False) -> list[Stemmed]
     return results
 
 
-def light_keys(word: str) -> tuple[str, ...]:
-    return (light_key(word),)
-
-
 _INTERNED: dict[frozenset[str], frozenset[str]] = {}
 
 
@@ -158,10 +163,10 @@ def _common_prefix(keys: set[str]) -> str:
 _NOTHING: frozenset[str] = frozenset()
 
 
-def _kazakh_rems(keyed_by: KeyFn) -> frozenset[str]:
-    """Every Kazakh suffix as a remainder, in Cyrillic and transliterated to Latin."""
+def _kazakh_rems(keyed_by: KeyFn, suffixes: Iterable[str] = _KK) -> frozenset[str]:
+    """Kazakh suffixes as remainders, in Cyrillic and transliterated to Latin."""
     rems = {""}
-    for suffix in _KK:
+    for suffix in suffixes:
         for spelling in (suffix, suffix.translate(_CYR_TO_LAT)):
             rems.update(keyed_by(spelling))
     return frozenset(rems)

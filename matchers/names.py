@@ -6,24 +6,26 @@ in Kazakhstan and Central Asia, in one spelling each: skeletons make the other
 spellings and scripts equal (Ruslan = Руслан, Shyngys = Шыңғыс).
 """
 
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
-from matchers.forms import KAZAKH_SKELETON_REMS, MAX_KAZAKH_REM
-from matchers.normalize import skeleton, tokenize
+from matchers.forms import KAZAKH_CASE_SUFFIXES, latin_spelling
+from matchers.normalize import skeleton, skeletons, tokenize
 
 GIVEN_NAMES = """
-Abai Abdulla Abylai Adil Adilet Adilbek Aibek Aibol Aidar Aidos Aidyn Aigerim Aigul Aida
-Aisulu Aizhan Akbota Akezhan Akmaral Akylbek Alibek Alikhan Alisher Almas Almaz Almat Altynbek
-Alua Aliya Amir Amirkhan Anar Anara Anuar Arman Arailym Ardak Arystan Askar Askhat Assel
-Aslan Asylbek Ayan Azamat Aziz Bakhyt Bakhytzhan Bauyrzhan Bekzat Berik Bolat Bota Daniyar
-Daulet Dauren Dana Darkhan Dariga Dias Dilnaz Dina Dinara Duman Erbol Erkin Erlan Ermek
-Erzhan Galym Gaukhar Gulmira Gulnar Gulnara Gulzhan Ilyas Indira Kairat Kaisar Kalybek Kanat
-Karim Kassym Kazbek Kazybek Kuandyk Kuanysh Kurmangazy Lazzat Madi Makhambet Malika Marat
-Mariam Maksat Medet Meiram Mukhtar Murat Nazym Nurlan Nurbek Nurgul Nurzhan Nursultan
-Olzhas Omar Orynbasar Raushan Rustam Rinat Sabina Saltanat Samal Sanzhar Saule Serik
-Serikzhan Shokan Shyngys Symbat Talgat Tamerlan Temirlan Timur Togzhan Tokhtar Ulan Ulzhan
-Yerbol Yerzhan Yesset Zarina Zhandos Zhanbolat Zhanna Zhannur Zhasulan Zhibek Zhuldyz
-Zhaksylyk Zhomart Zulfiya
+Abai Abdulla Abylai Adil Adilbek Adilet Aibek Aibol Aida Aidar Aidos Aidyn Aigerim Aigul Ainur
+Aisulu Aizhan Akbota Akezhan Akmaral Akylbek Alibek Alikhan Alisher Aliya Almas Almat Almaz
+Altynbek Alua Amir Amirkhan Anar Anara Anuar Arailym Ardak Arman Aruzhan Arystan Askar Askhat
+Aslan Assel Asylbek Ayan Azamat Aziz Bakhyt Bakhytzhan Bauyrzhan Bekzat Berik Bolat Bota Dana
+Daniyar Dariga Darkhan Daulet Dauren Dias Dilnaz Dina Dinara Duman Erbol Erkin Erlan Ermek
+Erzhan Galym Gaukhar Gulmira Gulnar Gulnara Gulzhan Ilyas Indira Kairat Kaisar Kalybek Kamshat
+Kanat Karim Kassym Kazbek Kazybek Kuandyk Kuanysh Kurmangazy Lazzat Madi Madina Makhambet
+Maksat Malika Marat Mariam Medet Meiram Meruert Mukhtar Murat Nazym Nurbek Nurgul Nurlan
+Nursultan Nurzhan Olzhas Omar Orynbasar Raikhan Raushan Rinat Rustam Sabina Saltanat Samal
+Sanzhar Saule Sayat Serik Serikzhan Shokan Shyngys Symbat Talgat Tamerlan Temirlan Timur
+Togzhan Tokhtar Ulan Ulzhan Yerbol Yerzhan Yesset Zarina Zhaksylyk Zhanar Zhanbolat Zhandos
+Zhanna Zhannur Zhasulan Zhibek Zhomart Zhuldyz Zulfiya
 Aleksandr Aleksei Alexander Alexey Alexandra Alla Anastasia Anatoly Andrei Andrey Anna Anton
 Artem Artur Boris Daria Denis Dmitry Dmitri Elena Evgeny Evgenia Galina Gennady Georgy Grigory
 Igor Ilya Inna Irina Ivan Kirill Konstantin Ksenia Larisa Leonid Lyudmila Maksim Maxim
@@ -49,26 +51,54 @@ _SURNAME_ENDINGS = ("ov", "ev", "ova", "eva", "in", "ina", "uli", "kizi", "ski",
 _GIVEN_SKELETONS = frozenset(skeleton(n) for n in GIVEN_NAMES.split())
 
 
-# A given name next to a surname is usually inflected too (Руслана, Ruslanğa).
-_ENDINGS = KAZAKH_SKELETON_REMS | {"a", "u", "om", "em", "im", "e", "i", "s", "ov", "oi"}
+# A given name in a sentence takes case endings (Руслана, Русланға, Ruslannyñ,
+# Ruslan's), never possessive or plural ones, and never a surname's: Русланов
+# and Данасин (Dana + possessive -сын) are surnames.
+_RU_CASE = ("а", "у", "ом", "ем", "е", "ы", "и", "ой", "ою", "ю", "ей", "я", "ы")
+_CASE_ENDINGS = tuple({latin_spelling(e) for e in (*_RU_CASE, *KAZAKH_CASE_SUFFIXES)} | {"s", "es"})
+# Surface endings of surnames (Russian -ов/-ин, Kazakh -ұлы/-қызы) in both
+# scripts: a word ending so is a surname unless it is a given name as it stands.
+_SURNAME_SURFACE = ("ов", "ев", "ова", "ева", "ин", "ина", "ын", "ына", "ұлы", "улы", "қызы",
+                    "кызы", "ov", "ev", "ova", "eva", "in", "ina", "uly", "uli", "kyzy", "kizi",
+                    "qyzy")  # fmt: skip
+
+
+@cache
+def _given_forms() -> frozenset[str]:
+    """Skeletons of every case form of every listed given name (~40k; built once)."""
+    forms = set(_GIVEN_SKELETONS)
+    for name in GIVEN_NAMES.split():
+        bases = {name, name[:-1]} if name[-1] in "aeiouy" else {name}
+        for base in bases:
+            for ending in _CASE_ENDINGS:
+                forms.update(skeletons(base + ending))
+    return frozenset(forms)
+
+
+def is_given_name(word: str) -> bool:
+    """A common given name exactly as written in a name (the nominative)."""
+    return skeleton(word) in _GIVEN_SKELETONS
 
 
 def is_known_given_name(word: str) -> bool:
-    """A common given name, in any case form (Руслана, Ruslanğa)."""
+    """A common given name in any case form (Руслана, Ruslanğa), but not a
+    surname built on one (Русланов, Данасин = Dana + -sin)."""
     key = skeleton(word)
-    return any(
-        key[:cut] in _GIVEN_SKELETONS and key[cut:] in _ENDINGS
-        for cut in range(len(key), max(2, len(key) - MAX_KAZAKH_REM) - 1, -1)
-    )
+    if key in _GIVEN_SKELETONS:
+        return True
+    if unicodedata.normalize("NFC", word).casefold().endswith(_SURNAME_SURFACE):
+        return False
+    return key in _given_forms()
 
 
 def looks_like_surname(word: str) -> bool:
-    return skeleton(word).endswith(_SURNAME_ENDINGS) and not is_known_given_name(word)
+    return skeleton(word).endswith(_SURNAME_ENDINGS) and not is_given_name(word)
 
 
 def split_name(name: str, surname: str | None = None) -> NameParts:
-    """Guess the surname: the one given, else the word that looks like one
-    (-ov, -eva, -uly …, not a known given name), else the last word."""
+    """Guess the surname: the one given; else, beside a known given name (as
+    written, not an inflected form), the other word; else the word that looks
+    like a surname (-ov, -eva, -uly …); else the last word."""
     parts = [t.text for t in tokenize(name)]
     if not parts:
         return NameParts((), "")
@@ -77,10 +107,12 @@ def split_name(name: str, surname: str | None = None) -> NameParts:
         chosen = next((p for p in parts if skeleton(p) == wanted), surname)
     elif len(parts) == 1:
         chosen = parts[0]
+    elif is_given_name(parts[-1]) and not is_given_name(parts[0]):
+        chosen = parts[0]  # "Тлеужан Айгерим": the known given name is not the surname
+    elif is_given_name(parts[0]):
+        chosen = parts[-1]  # "Мадина Амерла": given name first, as usual
     elif looks_like_surname(parts[-1]) or not looks_like_surname(parts[0]):
         chosen = parts[-1]
-        if is_known_given_name(chosen) and not is_known_given_name(parts[0]):
-            chosen = parts[0]  # "Тлеужан Айгерим": the known given name is not the surname
     else:
         chosen = parts[0]
     given = tuple(p for p in parts if p != chosen and not _is_patronymic(p))

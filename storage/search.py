@@ -216,6 +216,11 @@ def load_articles(connection: Connection, ids: Sequence[int]) -> list[StoredArti
     return [found[i] for i in ids if i in found]
 
 
+def count_articles(connection: Connection, where: ArticleFilter) -> int:
+    query = filtered(sa.select(sa.func.count()).select_from(Article), where)
+    return int(connection.execute(query).scalar_one())
+
+
 def iter_articles(
     connection: Connection, where: ArticleFilter, batch: int = _BATCH
 ) -> Iterator[StoredArticle]:

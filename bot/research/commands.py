@@ -1,4 +1,4 @@
-"""The research commands of the `trialwatch` CLI: search (and export, backtest, evidence).
+"""The research commands of the `trialwatch` CLI: search, export, backtest (evidence).
 
 Each handler parses its arguments, calls a service in `bot.research`, and prints.
 """
@@ -8,16 +8,25 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import TextIO
 
+from rich.console import Console
+from rich.progress import Progress
 from sqlalchemy import Engine
 
 from bot.config import load_config
+from bot.research.backtest import MAX_PER_DAY, backtest, render_report
+from bot.research.export import ExportOptions, export
 from bot.research.search import SearchHit, search
 from bot.settings import load_settings
+from core.errors import TrialwatchError
 from core.research import ArticleFilter
 from feeds.outlets import parse_duration
+from matchers import Watchlist, compile_watchlist, parse_watchlist
 from matchers.searchkeys import highlight
 from storage.db import init_db, make_engine
+from storage.search import count_articles, iter_articles
 
 BOLD, PLAIN = "\033[1m", "\033[0m"
 
@@ -35,6 +44,36 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
         "--weak", action="store_true", help="also namesakes and other weak name matches"
     )
     find.set_defaults(handler=cmd_search)
+
+    out = sub.add_parser(
+        "export", help="stored matches with provenance, one row per (article, entry)"
+    )
+    out.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    _filter_options(out, since_help="e.g. 90d, 2w or 2026-11-01 (default: all)")
+    out.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+    out.add_argument(
+        "--bom", action="store_true", help="start the CSV with a UTF-8 byte-order mark (Excel)"
+    )
+    out.set_defaults(handler=cmd_export)
+
+    test = sub.add_parser(
+        "backtest",
+        help="run a new watchlist over stored articles: matches added and lost, alerts a day",
+    )
+    test.add_argument("--watchlist", type=Path, required=True, help="the new watchlist YAML")
+    test.add_argument(
+        "--against", type=Path, help="compare with this file (default: the configured watchlist)"
+    )
+    test.add_argument("--since", type=since_arg, help="e.g. 90d or 2026-09-01 (default: all)")
+    test.add_argument("--outlet", help="only this outlet id")
+    test.add_argument("--lang", help="only articles in this language")
+    test.add_argument(
+        "--max-per-day",
+        type=int,
+        default=MAX_PER_DAY,
+        help=f"warn when an entry would fire more often on one day (default {MAX_PER_DAY})",
+    )
+    test.set_defaults(handler=cmd_backtest)
 
 
 def _filter_options(parser: argparse.ArgumentParser, *, since_help: str) -> None:
@@ -103,3 +142,61 @@ def render_hit(hit: SearchHit, marks: tuple[str, str] = ("[", "]")) -> str:
     lines = [f"{when}Z  {a.outlet} ({a.lang})  {a.title}", f"  {a.url}"]
     lines.append("  " + highlight(hit.snippet, hit.marks, *marks))
     return "\n".join(lines)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    watchlist = load_config(settings.config_dir).watchlist
+    options = ExportOptions(
+        format=args.format,
+        bom=args.bom,
+        name_of=watchlist.name_of,
+        delivered_to=settings.telegram_chat or "",
+    )
+    with open_engine() as engine, _output(args.output) as out:
+        count = export(engine, filter_of(args), out, options)
+    print(f"exported {count} rows", file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        file = path.open("w", encoding="utf-8", newline="")
+    except OSError as e:
+        raise TrialwatchError(f"{path}: cannot write the export: {e.strerror}") from None
+    with file:
+        yield file
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    current_path = args.against or settings.config_dir / "watchlist.yaml"
+    current, new = read_watchlist(current_path), read_watchlist(args.watchlist)
+    where = ArticleFilter(since=args.since, outlet=args.outlet, lang=args.lang)
+    now = datetime.now(UTC)
+    with open_engine() as engine, engine.connect() as connection:
+        total = count_articles(connection, where)
+        console = Console(stderr=True)
+        with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
+            task = bar.add_task("matching stored articles", total=total)
+            report = backtest(
+                iter_articles(connection, where),
+                compile_watchlist(current),
+                compile_watchlist(new),
+                progress=lambda: bar.advance(task),
+            )
+    print(f"backtest of {args.watchlist} against {current_path}")
+    print(render_report(report, since=args.since, until=now, max_per_day=args.max_per_day))
+    return 0
+
+
+def read_watchlist(path: Path) -> Watchlist:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise TrialwatchError(f"{path}: cannot read the watchlist: {e.strerror}") from None
+    return parse_watchlist(text, str(path))
