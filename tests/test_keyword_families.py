@@ -5,9 +5,9 @@ Sentences are our own."""
 
 import pytest
 
+from core.records import ALERT_THRESHOLD
 from matchers import compile_watchlist, parse_watchlist
 from matchers.families import expand_terms, family_of
-from core.records import ALERT_THRESHOLD
 
 WATCHLIST = """
 keywords:
