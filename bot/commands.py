@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -28,9 +28,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import replies, services
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.context import App
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -38,7 +36,7 @@ POLL_TIMEOUT = 10  # seconds a getUpdates waits for an update (long polling)
 RESTART_AFTER = 5.0  # seconds before trying to reach Telegram again
 
 
-def _app(context: Context) -> "App":
+def _app(context: Context) -> App:
     app: App = context.application.bot_data["app"]
     return app
 
@@ -130,8 +128,8 @@ async def test(update: Update, context: Context) -> None:
 
 async def digest(update: Update, context: Context) -> None:
     """/digest: send the pending digest to every destination now."""
-    sent, errors = await services.digest_now(_app(context), datetime.now(UTC))
-    await _reply(update, replies.render_digest_sent(sent, errors))
+    report = await services.digest(_app(context), datetime.now(UTC), force=True)
+    await _reply(update, replies.render_digest_sent(report.sent, report.refused))
 
 
 HANDLERS: dict[str, Callable[[Update, Context], Coroutine[Any, Any, None]]] = {
@@ -184,7 +182,7 @@ async def _on_error(update: object, context: Context) -> None:
 
 
 def build_commands(
-    app: "App", token: str, base_url: str | None, admins: frozenset[int]
+    app: App, token: str, base_url: str | None, admins: frozenset[int]
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """An Application answering `admins` only; other users get one short refusal."""
     builder = (

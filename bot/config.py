@@ -6,6 +6,7 @@ from datetime import time
 from pathlib import Path
 
 from bot.destinations import Destination, parse_destinations
+from bot.settings import Settings
 from core.errors import ConfigError, ConfigProblem
 from core.records import OutletConfig
 from feeds.outlets import parse_outlets
@@ -74,3 +75,11 @@ def config_stamp(config_dir: Path) -> tuple[float, ...]:
         except OSError:
             stamps.append(-1.0)
     return tuple(stamps)
+
+
+def load_config_for(settings: Settings) -> Config:
+    """`load_config` of TRIALWATCH_CONFIG_DIR, destinations defaulting to the settings'
+    digest times and time zone."""
+    return load_config(
+        settings.config_dir, digest_at=settings.digest_times, timezone=settings.timezone
+    )

@@ -6,51 +6,74 @@ it, so a crash or a refusal leaves it queued for the next attempt.
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
 
 from bot.notify import Notifier
 from bot.render import Message, NameOf, render_alert, render_digest
 from core.errors import DeliveryError
 from core.records import DEFAULT_DESTINATION
-from storage.queries import Store
+from storage import outbox
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What one send did: articles sent, and the error that stopped it, if any."""
+
+    count: int
+    error: DeliveryError | None = None
+
+
+def digest_messages(
+    engine: Engine,
+    tz: ZoneInfo,
+    name_of: NameOf,
+    now: datetime,
+    *,
+    destination: str = DEFAULT_DESTINATION,
+) -> list[Message]:
+    """One destination's pending digest as it would be sent now (the one render of it)."""
+    pending = outbox.pending(engine, urgent=False, destination=destination)
+    return render_digest(pending, tz, name_of, now)
+
+
 async def send_urgent(
-    store: Store,
+    engine: Engine,
     notifier: Notifier,
     tz: ZoneInfo,
     name_of: NameOf,
     now: datetime,
     *,
     destination: str = DEFAULT_DESTINATION,
-) -> tuple[int, DeliveryError | None]:
+) -> Sent:
     """Send one destination's pending urgent alerts, oldest first."""
-    pending = store.pending(urgent=True, destination=destination)
+    pending = outbox.pending(engine, urgent=True, destination=destination)
     messages = [render_alert(item, tz, name_of) for item in pending]
-    return await _send_in_order(store, notifier, messages, now)
+    return await _send_in_order(engine, notifier, messages, now)
 
 
 async def send_digest(
-    store: Store,
+    engine: Engine,
     notifier: Notifier,
     tz: ZoneInfo,
     name_of: NameOf,
     now: datetime,
     *,
     destination: str = DEFAULT_DESTINATION,
-) -> tuple[int, DeliveryError | None]:
+) -> Sent:
     """Send one destination's pending digest, oldest first."""
-    messages = render_digest(store.pending(urgent=False, destination=destination), tz, name_of, now)
-    return await _send_in_order(store, notifier, messages, now)
+    messages = digest_messages(engine, tz, name_of, now, destination=destination)
+    return await _send_in_order(engine, notifier, messages, now)
 
 
 async def _send_in_order(
-    store: Store, notifier: Notifier, messages: Sequence[Message], now: datetime
-) -> tuple[int, DeliveryError | None]:
-    """(articles sent, the error that stopped sending, if any)."""
+    engine: Engine, notifier: Notifier, messages: Sequence[Message], now: datetime
+) -> Sent:
     sent = 0
     for index, message in enumerate(messages):
         try:
@@ -58,8 +81,8 @@ async def _send_in_order(
         except DeliveryError as e:
             queued = sum(len(m.delivery_ids) for m in messages[index:])
             log.error("%s; %d deliveries stay queued", e, queued)
-            store.mark_failed(message.delivery_ids, str(e))
-            return sent, e  # keep the order: later messages wait for this one
-        store.mark_sent(message.delivery_ids, now)
+            outbox.mark_failed(engine, message.delivery_ids, str(e))
+            return Sent(sent, e)  # keep the order: later messages wait for this one
+        outbox.mark_sent(engine, message.delivery_ids, now)
         sent += len(message.delivery_ids)
-    return sent, None
+    return Sent(sent)

@@ -18,7 +18,7 @@ destinations:
     quiet: "22:00-07:00"        # optional: non-urgent messages wait until it ends
     timezone: Asia/Almaty       # optional, default TRIALWATCH_TIMEZONE
 
-An article goes to every destination whose filter it passes (`route`), once
+An article goes to every destination whose filter it passes (`destinations_for`), once
 each. Without the file there is one destination, `default`: TRIALWATCH_TELEGRAM_CHAT.
 """
 
@@ -88,7 +88,7 @@ class ArticleFacts:
     regions: frozenset[str] = frozenset()
 
 
-def route(facts: ArticleFacts, destinations: Sequence[Destination]) -> tuple[str, ...]:
+def destinations_for(facts: ArticleFacts, destinations: Sequence[Destination]) -> tuple[str, ...]:
     """Ids of the destinations whose filter `facts` pass, in configuration order.
     An article with no deliverable match goes nowhere."""
     found = [m for m in facts.matches if m.deliverable]

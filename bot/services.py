@@ -1,49 +1,207 @@
-"""What the bot's commands and the CLI ask of trialwatch: one function each, shared.
+"""What trialwatch does, as functions the CLI, the scheduler's jobs and the bot's
+commands all call: one implementation of each (poll, digest, status, health, and the
+commands' search, case timeline, why and test)."""
 
-They take the app and plain arguments and return records; rendering is in
-`bot.replies`, Telegram in `bot.commands`.
-"""
-
-from dataclasses import dataclass
-from datetime import datetime
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from math import ceil
-from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from bot.destinations import ArticleFacts, route
+from sqlalchemy import Engine
+
+from bot.config import config_stamp, load_config_for
+from bot.context import App
+from bot.cycle import CycleReport, run_cycle
+from bot.deliver import Sent, digest_messages, send_digest, send_urgent
+from bot.destinations import ArticleFacts, Destination, destinations_for, digest_due
+from bot.health import Verdict, judge
+from bot.render import render_admin_error, render_state_changes
 from bot.replies import CASE_PAGE, StatusView
 from bot.research.search import search as research_search
-from core.records import Match
+from bot.status import render_status
+from core.errors import ConfigError, StorageError
+from core.records import Match, OutletConfig
 from feeds.canonical import canonical_url
+from feeds.outlets import plan_sync
+from matchers import compile_watchlist
+from storage import articles, monitor, outbox, outlets
 from storage.lookup import (
     ArticleDetail,
     ArticleLine,
     article_detail,
     count_timeline,
     entry_timeline,
-    queued_by_destination,
 )
 
-if TYPE_CHECKING:
-    from bot.app import App
+log = logging.getLogger(__name__)
+
+
+def sync_outlets(
+    engine: Engine, configs: Sequence[OutletConfig], default_every: timedelta, now: datetime
+) -> None:
+    """Make the outlet rows follow feeds.yaml (the policy: `feeds.outlets.plan_sync`)."""
+    outlets.write_sync(
+        engine, plan_sync(configs, outlets.configured_urls(engine), default_every, now)
+    )
+
+
+async def reload_config_if_changed(app: App, now: datetime) -> bool:
+    """Pick up edits to config/*.yaml; a bad edit keeps the last good config running."""
+    stamp = config_stamp(app.settings.config_dir)
+    if stamp == app.config_stamp:
+        return False
+    app.config_stamp = stamp
+    try:
+        config = load_config_for(app.settings)
+    except ConfigError as e:
+        log.error("config not reloaded, the last good config keeps running:\n%s", e)
+        await app.admin.report(
+            "config",
+            render_admin_error("config edit refused, the last good config keeps running", str(e)),
+        )
+        return False
+    app.config, app.matcher = config, compile_watchlist(config.watchlist)
+    sync_outlets(app.engine, config.outlets, app.settings.default_every, now)
+    app.admin.resolved("config")
+    log.info(
+        "config reloaded: %d outlets, %d watchlist entries",
+        len(config.outlets),
+        len(config.watchlist.entry_ids()),
+    )
+    return True
+
+
+async def poll(
+    app: App, now: datetime, *, every_outlet: bool = False, tick: timedelta = timedelta(0)
+) -> CycleReport:
+    """One poll cycle (`bot.cycle.run_cycle`), then the health changes to the admin
+    chat and the urgent alerts to every destination."""
+    report = await run_cycle(app.cycle_deps(), now, every_outlet=every_outlet, tick=tick)
+    if report.changes:
+        await app.admin.announce(render_state_changes(report.changes))
+    await send_alerts(app, now)
+    return report
+
+
+async def send_alerts(app: App, now: datetime) -> None:
+    """Every destination's pending urgent alerts, the destinations side by side: one that
+    refuses or is slow never holds the others back."""
+    await asyncio.gather(*(_alerts(app, d, now) for d in app.destinations))
+
+
+async def _alerts(app: App, d: Destination, now: datetime) -> None:
+    async with app.sending(d):
+        sent = await send_urgent(
+            app.engine, app.sender(d), d.tz, app.name_of, now, destination=d.id
+        )
+    await _delivered(app, d, sent)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestReport:
+    """Articles sent per destination, and why a destination refused."""
+
+    sent: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+async def digest(app: App, now: datetime, *, force: bool = False) -> DigestReport:
+    """Send the digest of every destination whose digest time has come
+    (`destinations.digest_due`: its times, its quiet hours), or of all of them now
+    with `force` (`trialwatch digest`, /digest)."""
+    due = [
+        d
+        for d in app.destinations
+        if force or digest_due(d, app.digests_at.get(d.id, app.started_at), now)
+    ]
+    results = await asyncio.gather(*(_digest(app, d, now) for d in due))
+    pairs = list(zip(due, results, strict=True))
+    return DigestReport(
+        {d.id: s.count for d, s in pairs if s.count},
+        {d.id: str(s.error) for d, s in pairs if s.error},
+    )
+
+
+async def _digest(app: App, d: Destination, now: datetime) -> Sent:
+    app.digests_at[d.id] = now  # a refused digest waits for the next time, not the next tick
+    async with app.sending(d):
+        sent = await send_digest(
+            app.engine, app.sender(d), d.tz, app.name_of, now, destination=d.id
+        )
+    await _delivered(app, d, sent)
+    return sent
+
+
+async def preview_digest(app: App, now: datetime) -> int:
+    """Show every destination's pending digest through `app.notifier`, marking nothing
+    sent; the number of articles in them."""
+    shown = 0
+    for d in app.destinations:
+        messages = digest_messages(app.engine, d.tz, app.name_of, now, destination=d.id)
+        if messages and len(app.destinations) > 1:
+            await app.notifier.send(f"<b>to {d.label}</b>")
+        for message in messages:
+            await app.notifier.send(message.html)
+        shown += sum(len(m.delivery_ids) for m in messages)
+    return shown
+
+
+def status_text(engine: Engine, now: datetime, tz: ZoneInfo) -> str:
+    """Each outlet's health, then how many articles are stored and queued where."""
+    counts = articles.counts(engine)
+    queued = outbox.queued_by_destination(engine)
+    where = ", ".join(f"{d} {n}" for d, n in sorted(queued.items())) or "none"
+    return (
+        render_status(outlets.outlet_status(engine), now, tz)
+        + f"\n\n{counts.articles} articles stored, {counts.queued} deliveries queued"
+        + (f" ({where})" if queued else "")
+    )
+
+
+def health(engine: Engine, now: datetime) -> Verdict:
+    """Is the monitor writing to this database alive?"""
+    try:
+        return judge(monitor.heartbeat(engine), now)
+    except StorageError as e:
+        return Verdict(False, f"unhealthy: {e}")
+
+
+async def _delivered(app: App, d: Destination, sent: Sent) -> None:
+    topic = f"delivery:{d.id}"
+    if sent.error is not None:
+        await app.admin.report(
+            topic,
+            render_admin_error(
+                f"Telegram refuses messages for {d.label}; they stay queued", str(sent.error)
+            ),
+        )
+    elif sent.count:
+        app.admin.resolved(topic)
+
+
+# The bot's commands (the CLI's `status` and `search` are the same services).
 
 SEARCH_LIMIT = 10
 
 
-def status_view(app: "App") -> StatusView:
+def status_view(app: App) -> StatusView:
     """Outlets, the queue per destination, the last finished cycle."""
-    heartbeat = app.store.heartbeat()
+    heartbeat = monitor.heartbeat(app.engine)
     return StatusView(
-        tuple(app.store.outlet_status()),
-        queued_by_destination(app.store.engine),
+        tuple(outlets.outlet_status(app.engine)),
+        outbox.queued_by_destination(app.engine),
         tuple(d.id for d in app.destinations),
         heartbeat.cycle_at if heartbeat else None,
     )
 
 
-def search(app: "App", text: str, *, limit: int = SEARCH_LIMIT) -> list[ArticleLine]:
+def search(app: App, text: str, *, limit: int = SEARCH_LIMIT) -> list[ArticleLine]:
     """Latest articles about a name (any spelling or script) or holding the words:
     the research search, as `trialwatch search` runs it."""
-    hits = research_search(app.store.engine, text, limit=limit, watchlist=app.config.watchlist)
+    hits = research_search(app.engine, text, limit=limit, watchlist=app.config.watchlist)
     return [
         ArticleLine(h.article.id, h.article.outlet, h.article.title, h.article.url, h.when)
         for h in hits
@@ -58,21 +216,19 @@ class CasePage:
     pages: int
 
 
-def case_page(app: "App", entry_id: str, page: int) -> CasePage | None:
+def case_page(app: App, entry_id: str, page: int) -> CasePage | None:
     """One page of an entry's timeline, newest first; None for an unknown entry."""
     if entry_id not in app.config.watchlist.entry_ids():
         return None
-    pages = max(1, ceil(count_timeline(app.store.engine, entry_id) / CASE_PAGE))
-    lines = entry_timeline(
-        app.store.engine, entry_id, limit=CASE_PAGE, offset=(page - 1) * CASE_PAGE
-    )
+    pages = max(1, ceil(count_timeline(app.engine, entry_id) / CASE_PAGE))
+    lines = entry_timeline(app.engine, entry_id, limit=CASE_PAGE, offset=(page - 1) * CASE_PAGE)
     return CasePage(app.name_of(entry_id), lines, page, pages)
 
 
-def why(app: "App", link: str) -> ArticleDetail | None:
+def why(app: App, link: str) -> ArticleDetail | None:
     """The stored article at `link` (as given or canonical), its matches and outbox rows."""
     link = link.strip().strip("<>")
-    return article_detail(app.store.engine, [link, canonical_url(link)])
+    return article_detail(app.engine, [link, canonical_url(link)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +238,9 @@ class TestResult:
     routed: tuple[str, ...]
 
 
-def test_text(app: "App", text: str) -> TestResult:
+def test_text(app: App, text: str) -> TestResult:
     """What the watchlist finds in `text` (deliverable matches), and where it would go."""
     found = [m for m in app.matcher.match("", text) if m.deliverable]
     urgent = app.is_urgent(found)
-    routed = route(ArticleFacts(tuple(found), "", urgent), app.destinations)
+    routed = destinations_for(ArticleFacts(tuple(found), "", urgent), app.destinations)
     return TestResult(found, urgent, routed)
-
-
-async def digest_now(app: "App", now: datetime) -> tuple[dict[str, int], dict[str, str]]:
-    """Send every destination's pending digest now: (sent per destination, refusals)."""
-    from bot.app import run_digest
-
-    return await run_digest(app, now, force=True)

@@ -102,18 +102,6 @@ def article_detail(engine: Engine, keys: Sequence[str]) -> ArticleDetail | None:
         )
 
 
-@wrap_errors
-def queued_by_destination(engine: Engine) -> dict[str, int]:
-    """Unsent outbox rows per destination id."""
-    query = (
-        select(Delivery.destination, func.count())
-        .where(col(Delivery.sent_at).is_(None))
-        .group_by(col(Delivery.destination))
-    )
-    with Session(engine) as session:
-        return {destination: int(n) for destination, n in session.exec(query)}
-
-
 def _lines(
     engine: Engine, condition: ColumnElement[bool], *, limit: int, offset: int = 0
 ) -> list[ArticleLine]:

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import App, build_app, run_cycle
+from bot import services
+from bot.app import build_app
 from bot.commands import build_commands, serve_commands
+from bot.context import App
 from bot.settings import load_settings
 from feeds.localserver import serve
 from tests.conftest import TOKEN
@@ -86,7 +88,7 @@ async def app(
         monkeypatch.setenv("TRIALWATCH_TELEGRAM_API", telegram.base_url)
         monkeypatch.setenv("TRIALWATCH_ADMINS", str(ADMIN))
         async with build_app(load_settings()) as app:
-            await run_cycle(app, datetime.now(UTC), every_outlet=True)
+            await services.poll(app, datetime.now(UTC), every_outlet=True)
             yield app
 
 

@@ -10,10 +10,10 @@ from bot.destinations import (
     ArticleFacts,
     Destination,
     DestinationFilter,
+    destinations_for,
     digest_due,
     is_quiet,
     parse_destinations,
-    route,
 )
 from core.errors import ConfigError
 from core.records import Match
@@ -169,7 +169,7 @@ ROUTES = [
 @pytest.mark.parametrize(("facts", "expected"), ROUTES)
 def test_route(facts: ArticleFacts, expected: tuple[str, ...]) -> None:
     """An article goes to every destination whose filter it passes, and only those."""
-    assert route(facts, parse_destinations(FULL, "d.yaml", WATCHLIST)) == expected
+    assert destinations_for(facts, parse_destinations(FULL, "d.yaml", WATCHLIST)) == expected
 
 
 DESK = Destination(

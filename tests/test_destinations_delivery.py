@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import App, build_app, run_cycle, run_digest, send_alerts
-from bot.services import status_view
+from bot.app import build_app
+from bot.context import App
+from bot.services import DigestReport, digest, poll, send_alerts, status_view
 from bot.settings import load_settings
 from feeds.localserver import serve
 from tests.conftest import TOKEN
@@ -100,23 +101,22 @@ async def test_filters_topics_and_quiet_hours(app: App, telegram: FakeTelegram) 
     """The verdict goes to both as an alert (urgent ignores quiet hours); at 09:00 the
     main channel gets its digest and the desk, quiet until 12:00, gets its own then,
     in its forum topic, with only the Salt Lake articles; each article once per place."""
-    await run_cycle(app, at(8), every_outlet=True)
+    await poll(app, at(8), every_outlet=True)
     main = lambda: telegram.texts_to(telegram.chat_id)  # noqa: E731
     desk = lambda: telegram.texts_to(DESK, TOPIC)  # noqa: E731
     assert count(main(), "Verdict for Lyazzat Semirova") == 1
     assert count(desk(), "Verdict for Lyazzat Semirova") == 1
     assert all(m.get("message_thread_id") == TOPIC for m in telegram.sent if m["chat_id"] == DESK)
 
-    sent, refused = await run_digest(app, at(9))
-    assert (sent, refused) == ({"main": 2}, {})
+    assert await digest(app, at(9)) == DigestReport({"main": 2}, {})
     assert count(main(), "Dauren Orazbek appeal") == 1 and count(main(), "witnesses") == 1
     assert count(desk(), "witnesses") == 0  # quiet: held
 
-    assert await run_digest(app, at(11)) == ({}, {})
-    assert await run_digest(app, at(12)) == ({"desk": 1}, {})
+    assert await digest(app, at(11)) == DigestReport({}, {})
+    assert await digest(app, at(12)) == DigestReport({"desk": 1}, {})
     assert count(desk(), "witnesses") == 1
     assert count(desk(), "Orazbek") == 0  # not the desk's case
-    assert await run_digest(app, at(13)) == ({}, {})
+    assert await digest(app, at(13)) == DigestReport({}, {})
     await send_alerts(app, at(13))
     assert len(telegram.sent) == 4  # main: alert + digest; desk: alert + digest
 
@@ -127,10 +127,11 @@ async def test_one_destination_refusing_does_not_hold_the_other(
     """The desk refuses (403): the main channel still gets everything; the desk's
     messages stay queued and go out once, when it accepts again."""
     telegram.refusing[str(DESK)] = Fault(403, "Forbidden: bot is not a member of the chat")
-    await run_cycle(app, at(8), every_outlet=True)
-    assert await run_digest(app, at(9)) == ({"main": 2}, {})
-    sent, refused = await run_digest(app, at(12))
-    assert sent == {} and "Forbidden" in refused["desk"] and "destinations.yaml" in refused["desk"]
+    await poll(app, at(8), every_outlet=True)
+    assert await digest(app, at(9)) == DigestReport({"main": 2}, {})
+    report = await digest(app, at(12))
+    refused = report.refused["desk"]
+    assert report.sent == {} and "Forbidden" in refused and "destinations.yaml" in refused
     assert count(telegram.texts_to(telegram.chat_id), "Verdict") == 1
     assert telegram.texts_to(DESK) == []
     assert status_view(app).queued == {"desk": 2}
@@ -138,16 +139,16 @@ async def test_one_destination_refusing_does_not_hold_the_other(
     del telegram.refusing[str(DESK)]
     await send_alerts(app, at(13))
     assert count(telegram.texts_to(DESK, TOPIC), "Verdict") == 1
-    assert (await run_digest(app, at(13), force=True))[0] == {"desk": 1}
+    assert (await digest(app, at(13), force=True)).sent == {"desk": 1}
     await send_alerts(app, at(14))
-    assert await run_digest(app, at(14), force=True) == ({}, {})
+    assert await digest(app, at(14), force=True) == DigestReport({}, {})
     assert count(telegram.texts, "Verdict for Lyazzat Semirova") == 2  # once per destination
     assert status_view(app).queued == {}
 
 
 async def test_digest_asked_twice_at_once_goes_out_once(app: App, telegram: FakeTelegram) -> None:
     """/digest while the digest job is sending: each article still reaches a place once."""
-    await run_cycle(app, at(8), every_outlet=True)
-    await asyncio.gather(*(run_digest(app, at(12), force=True) for _ in range(3)))
+    await poll(app, at(8), every_outlet=True)
+    await asyncio.gather(*(digest(app, at(12), force=True) for _ in range(3)))
     assert count(telegram.texts_to(telegram.chat_id), "Dauren Orazbek appeal") == 1
     assert count(telegram.texts_to(DESK, TOPIC), "witnesses") == 1
