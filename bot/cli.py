@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_app, run_cycle, run_digest, run_forever
-from bot.config import load_config
+from bot.config import load_config, read_config_text
 from bot.health import judge
 from bot.notify import ConsoleNotifier
 from bot.render import render_digest
@@ -209,7 +209,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_match(args: argparse.Namespace) -> int:
     path: Path = args.watchlist
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
     except OSError as e:
         raise TrialwatchError(f"{path}: cannot read the watchlist: {e.strerror}") from None
     matcher = compile_watchlist(parse_watchlist(text, str(path)))

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from core.errors import ConfigError, ConfigProblem
 from core.records import OutletConfig
+from feeds.decode import CP1251, charset_of
 from feeds.outlets import parse_outlets
 from matchers import Watchlist, parse_watchlist
 
@@ -27,11 +28,13 @@ def load_config(config_dir: Path) -> Config:
     for name in CONFIG_FILES:
         path = config_dir / name
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_config_text(path)
             if name == "feeds.yaml":
                 outlets = parse_outlets(text, str(path))
             else:
                 watchlist = parse_watchlist(text, str(path))
+                if not watchlist.entry_ids():
+                    raise ConfigError([ConfigProblem(str(path), None, "", EMPTY_WATCHLIST)])
         except FileNotFoundError:
             problems.append(
                 ConfigProblem(
@@ -46,6 +49,34 @@ def load_config(config_dir: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     return Config(outlets, watchlist)
+
+
+EMPTY_WATCHLIST = (
+    "the watchlist is empty (no defendants, cases or keywords), so nothing would ever "
+    "be alerted; restore it (a failed save?) or start from the shipped config/watchlist.yaml"
+)
+
+
+def read_config_text(path: Path) -> str:
+    """A config file's text. UTF-8 (with or without a byte-order mark) is the only
+    encoding accepted: anything else raises `ConfigError` naming the file, the
+    encoding it looks like, and the fix."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        looks = _looks_like(data)
+        problem = f"not UTF-8 (looks like {looks}): save it as UTF-8"
+        raise ConfigError([ConfigProblem(str(path), line, "", problem)]) from None
+
+
+def _looks_like(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[1:200:2].count(0) > 20:
+        return "UTF-16, as Windows Notepad saves 'Unicode'"
+    if charset_of(data, min_letters=3) == CP1251:
+        return "windows-1251"
+    return "a Western code page such as windows-1252"
 
 
 def config_stamp(config_dir: Path) -> tuple[float, ...]:
