@@ -20,12 +20,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.admin import AdminReporter
-from bot.config import Config, config_stamp, load_config
+from bot.config import Config, config_stamp, load_config, poll_floor_problem
 from bot.deliver import send_digest, send_urgent
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
 from bot.render import render_admin_error, render_state_changes
 from bot.settings import Settings
-from core.errors import ConfigError, DeliveryError
+from core.errors import ConfigError, DeliveryError, SettingsError
 from core.records import Match, ParsedArticle
 from feeds.decide import due_by
 from feeds.fetch import make_client
@@ -64,6 +64,8 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
     """Everything a command needs, opened in order and closed in reverse.
     With `notifier` given (demo, dry runs, tests), Telegram is not contacted at all."""
     config = load_config(settings.config_dir)
+    if problem := poll_floor_problem(config.outlets, settings.poll_every):
+        raise SettingsError(problem)
     engine = make_engine(settings.database_url)
     init_db(engine)
     store = Store(engine)

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_app, run_cycle, run_digest, run_forever
-from bot.config import load_config, read_config_text
+from bot.config import load_config, poll_floor_problem, read_config_text
 from bot.health import judge
 from bot.notify import ConsoleNotifier
 from bot.render import render_digest
 from bot.research.commands import add_commands as add_research_commands
 from bot.settings import Settings, load_settings
 from bot.status import render_status
-from core.errors import StorageError, TrialwatchError
+from core.errors import SettingsError, StorageError, TrialwatchError
 from core.records import Match
 from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
@@ -154,6 +154,8 @@ async def _dry_digest(settings: Settings) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = load_settings()
     config = load_config(settings.config_dir)
+    if problem := poll_floor_problem(config.outlets, settings.poll_every):
+        raise SettingsError(problem)
     watchlist = config.watchlist
     print(
         f"{settings.config_dir}: ok: {len(config.outlets)} outlets, {len(watchlist.people)} "

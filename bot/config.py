@@ -1,12 +1,14 @@
 """The two files users edit, read from TRIALWATCH_CONFIG_DIR."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core.errors import ConfigError, ConfigProblem
 from core.records import OutletConfig
 from feeds.decode import CP1251, charset_of
-from feeds.outlets import parse_outlets
+from feeds.outlets import MIN_EVERY, parse_duration, parse_outlets
 from matchers import Watchlist, parse_watchlist
 
 CONFIG_FILES = ("feeds.yaml", "watchlist.yaml")
@@ -49,6 +51,26 @@ def load_config(config_dir: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     return Config(outlets, watchlist)
+
+
+def poll_floor_problem(outlets: Sequence[OutletConfig], poll_every: str) -> str | None:
+    """TRIALWATCH_POLL_EVERY under the 30 s floor for an outlet it applies to (one
+    without its own `every:`), or None. Outlets on this machine (127.0.0.1,
+    localhost: tests and demos) are exempt: the floor protects other people's servers."""
+    if parse_duration(poll_every) >= MIN_EVERY:
+        return None
+    remote = [o for o in outlets if o.every is None and not _is_loopback(o.url)]
+    if not remote:
+        return None
+    return (
+        f"TRIALWATCH_POLL_EVERY: {poll_every!r} is under the 30s floor: outlets ban bots "
+        f"that poll faster (e.g. {remote[0].id}); use 30s or more (15m is usual)"
+    )
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 EMPTY_WATCHLIST = (

@@ -17,7 +17,7 @@ from pydantic import SecretStr, ValidationError, field_validator, model_validato
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import SettingsError
-from feeds.outlets import MIN_EVERY, parse_duration
+from feeds.outlets import parse_duration
 from storage.db import database_url_problem
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,7 @@ class Settings(BaseSettings):
     @field_validator("poll_every")
     @classmethod
     def _duration(cls, value: str) -> str:
-        if parse_duration(value) < MIN_EVERY:
-            raise ValueError(
-                f"{value!r} is under the 30s floor: outlets ban bots that poll faster; "
-                "use 30s or more (15m is usual)"
-            )
+        parse_duration(value)  # the 30 s floor: bot.config.poll_floor_problem
         return value
 
     @field_validator("database_url")
