@@ -31,7 +31,7 @@ STATE_LINES_MOST = 30  # outlets listed in one health-change message
 _TAG = re.compile(r"<[^>]*>")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # cannot be encoded to send
-_KIND_ORDER = {"person": 0, "case": 1, "keyword": 2}
+_KIND_ORDER = {"person": 0, "case": 1, "keyword": 2, "region": 3}
 
 NameOf = Callable[[str], str]
 
