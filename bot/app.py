@@ -24,10 +24,11 @@ from telegram.ext import ExtBot
 from bot import services
 from bot.admin import AdminReporter
 from bot.commands import build_commands, serve_commands
-from bot.config import config_stamp, load_config_for
+from bot.config import config_stamp, load_config_for, poll_floor_problem
 from bot.context import App
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
 from bot.settings import Settings
+from core.errors import SettingsError
 from feeds.fetch import make_client
 from matchers import compile_watchlist
 from storage import monitor
@@ -56,6 +57,8 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
     """Everything a command needs, opened in order and closed in reverse.
     With `notifier` given (demo, dry runs, tests), Telegram is not contacted at all."""
     config = load_config_for(settings)
+    if problem := poll_floor_problem(config.outlets, settings.poll_every):
+        raise SettingsError(problem)
     with open_engine(settings) as engine:
         services.sync_outlets(engine, config.outlets, settings.default_every, datetime.now(UTC))
         async with contextlib.AsyncExitStack() as stack:
