@@ -34,7 +34,8 @@ def test_polling_goes_on_while_telegram_is_down(
         telegram.down = True
         Path(env["FEEDS_DIR"], "a.xml").write_text(feed(range(1), "a"), encoding="utf-8")
         telegram.command("/status", user_id=ADMIN)
-        assert wait_for(lambda: stored_articles(env["DB_PATH"]) == 1, 30), log.read_text()
+        # the outlets are polled every 30 s
+        assert wait_for(lambda: stored_articles(env["DB_PATH"]) == 1, 70), log.read_text()
         assert telegram.sent == []
         telegram.down = False
         assert wait_for(lambda: len(telegram.texts_to(env["TRIALWATCH_TELEGRAM_CHAT"])) == 1, 60)
