@@ -158,6 +158,7 @@ def status_text(engine: Engine, now: datetime, tz: ZoneInfo) -> str:
         render_status(outlets.outlet_status(engine), now, tz)
         + f"\n\n{counts.articles} articles stored, {counts.queued} deliveries queued"
         + (f" ({where})" if queued else "")
+        + (f", {counts.set_aside} set aside (refused by Telegram)" if counts.set_aside else "")
     )
 
 
@@ -171,6 +172,12 @@ def health(engine: Engine, now: datetime) -> Verdict:
 
 async def _delivered(app: App, d: Destination, sent: Sent) -> None:
     topic = f"delivery:{d.id}"
+    for refused in sent.set_aside:
+        await app.admin.announce(
+            render_admin_error(
+                f"a message for {d.label} was set aside; the ones after it went out", str(refused)
+            )
+        )
     if sent.error is not None:
         await app.admin.report(
             topic,

@@ -43,6 +43,7 @@ def pending(
         .join(Outlet, col(Outlet.id) == Article.outlet_id)
         .where(
             col(Delivery.sent_at).is_(None),
+            col(Delivery.set_aside_at).is_(None),
             col(Delivery.urgent) == urgent,
             col(Delivery.destination) == destination,
         )
@@ -94,14 +95,26 @@ def mark_failed(engine: Engine, delivery_ids: Sequence[int], error: str) -> None
 
 @wrap_errors
 def queued_by_destination(engine: Engine) -> dict[str, int]:
-    """Unsent outbox rows per destination id."""
+    """Unsent outbox rows per destination id (set-aside rows are not queued)."""
     query = (
         select(Delivery.destination, func.count())
-        .where(col(Delivery.sent_at).is_(None))
+        .where(col(Delivery.sent_at).is_(None), col(Delivery.set_aside_at).is_(None))
         .group_by(col(Delivery.destination))
     )
     with Session(engine) as session:
         return {destination: int(n) for destination, n in session.exec(query)}
+
+
+@wrap_errors
+def set_aside(engine: Engine, delivery_ids: Sequence[int], error: str, now: datetime) -> None:
+    """Take deliveries out of the queue without sending them (Telegram refused their
+    message in every form), keeping why; they no longer hold later ones back."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(delivery_ids), col(Delivery.sent_at).is_(None))
+            .values(set_aside_at=now, attempts=Delivery.attempts + 1, last_error=error)
+        )
 
 
 def _matches_by_article(session: Session, article_ids: list[int]) -> dict[int, list[Match]]:
