@@ -96,7 +96,7 @@ def _setup_logging(verbose: bool) -> None:
         stream=sys.stderr,
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "procrastinate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

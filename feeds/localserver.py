@@ -31,6 +31,7 @@ class OutletServer:
     root: Path
     base_url: str = ""
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    arrivals: list[tuple[str, float]] = field(default_factory=list)  # (path, time.monotonic())
     canned: dict[str, Canned] = field(default_factory=dict)
     latency: float = 0.0  # seconds added to every response, like a distant outlet
 
@@ -47,6 +48,7 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server.requests.append((self.path, dict(self.headers.items())))
+            server.arrivals.append((self.path, time.monotonic()))
             time.sleep(server.latency)
             canned = server.canned.get(self.path)
             if canned is not None:
