@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -19,15 +19,17 @@ from bot.notify import ConsoleNotifier
 from bot.render import render_digest
 from bot.research.commands import add_commands as add_research_commands
 from bot.settings import Settings, load_settings
-from bot.status import render_status
+from bot.status import render_replicas, render_status
 from core.errors import StorageError, TrialwatchError
 from core.records import Match
 from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
 from storage.db import init_db, make_engine
 from storage.queries import Store
+from storage.replicas import ReplicaStore
 
 log = logging.getLogger("trialwatch")
+REPLICAS_SHOWN = timedelta(days=1)  # `status` lists replicas that beat this recently
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,12 +199,17 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
+    now = datetime.now(UTC)
     with _open_store(settings, migrate=True) as store:
         rows = store.outlet_status()
         counts = store.counts()
-    print(render_status(rows, datetime.now(UTC), settings.tz))
+        replicas = ReplicaStore(store.engine).replicas(since=now - REPLICAS_SHOWN)
+    print(render_status(rows, now, settings.tz))
     queued = counts["deliveries"] - counts["sent"]
     print(f"\n{counts['articles']} articles stored, {queued} deliveries queued")
+    if replicas:
+        print(f"\nreplicas (heartbeat in the last {REPLICAS_SHOWN.days * 24} h):")
+        print(render_replicas(replicas, now, settings.tz, settings.lease))
     return 0
 
 

@@ -5,7 +5,8 @@ Each replica keeps the clock with APScheduler and runs a procrastinate worker:
 
     every tick     → defer poll_outlet(id) for each due outlet   lock + queueing lock per outlet
                    → defer send_alerts(destination)              lock per destination
-                   → defer housekeeping()                        queueing lock: one at a time
+                   → defer housekeeping()                        lock: one at a time
+                   → take over the jobs of replicas silent for a lease
     digest time    → defer send_digest(destination, slot)        lock per destination
 
 Queueing locks let at most one waiting job exist per key, so three clocks firing the same
@@ -17,7 +18,7 @@ outbox stays the record of what was sent. A digest is recorded per (destination,
 the replicas whose clocks fire it after the first send nothing.
 
 Takeover: a replica killed mid-task stops beating; after one lease
-(TRIALWATCH_REPLICA_LEASE) housekeeping on another replica hands its jobs back to the
+(TRIALWATCH_REPLICA_LEASE) the next tick of another replica hands its jobs back to the
 queue (procrastinate's stalled-job retry), and they run again: a poll stores nothing
 twice (inserts are idempotent), a send resends only what Telegram had accepted and the
 killed replica had not yet recorded.
@@ -147,7 +148,7 @@ async def send_digest(context: procrastinate.JobContext, destination: str, slot:
 
 @tasks.task(name="housekeeping", pass_context=True)
 async def housekeeping(context: procrastinate.JobContext) -> None:
-    """Outlet health, the monitor heartbeat, and the takeover of dead replicas' jobs."""
+    """Outlet health and the monitor heartbeat, once per tick across replicas."""
     replica = _replica(context)
     app, now = replica.app, datetime.now(UTC)
     with _counted(replica):
@@ -155,23 +156,27 @@ async def housekeeping(context: procrastinate.JobContext) -> None:
         if changes:
             await app.admin.announce(render_state_changes(changes))
         app.store.cycle_finished(now)
-        await take_over(replica)
 
 
 async def take_over(replica: Replica) -> int:
-    """Put the jobs of replicas silent for a lease back in the queue; how many."""
+    """Put the jobs of replicas silent for a lease back in the queue; how many.
+    Run by every replica's clock, not as a task: a task could itself be one of the
+    dead replica's jobs, holding its lock. Two replicas taking over the same job at
+    once is harmless: the second finds it no longer running and skips it."""
     manager = replica.queue.job_manager
     lease = replica.app.settings.lease.total_seconds()
-    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=lease)
     taken = 0
-    for job in stalled:
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=lease):
+        assert job.id is not None
         try:
-            await manager.retry_job(job)
+            try:
+                await manager.retry_job(job)
+            except ConnectorException:
+                # An identical job already waits (same queueing lock) and will do the
+                # work: end this one so that it stops holding the lock.
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
         except ConnectorException:
-            # An identical job already waits (same queueing lock): it does the work;
-            # end this one so it stops holding the lock.
-            assert job.id is not None
-            await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+            continue  # another replica took it over first
         log.warning("took over %s from a replica silent for %.0f s", job.call_string, lease)
         taken += 1
     return taken
@@ -193,6 +198,7 @@ async def _tick(replica: Replica) -> None:
             "send_alerts", f"send:{CHANNEL}", f"alerts:{CHANNEL}", destination=CHANNEL
         )
         await replica.defer("housekeeping", "housekeeping", "housekeeping")
+        await take_over(replica)
         done, replica.done = replica.done, 0
         replica.store.beat(replica.id, now, tasks_done=done)
 
@@ -217,7 +223,7 @@ def build_clock(replica: Replica) -> AsyncIOScheduler:
         _tick,
         # A third of the single-process tick: a poll task starts only once its outlet is
         # due (never early), so a finer clock keeps polls close to their interval.
-        IntervalTrigger(seconds=max(poll_tick(replica.app).total_seconds() / 3, 1.0)),
+        IntervalTrigger(seconds=max(poll_tick(replica.app).total_seconds() / 3, 2.0)),
         args=[replica],
         id="tick",
         next_run_time=datetime.now(UTC),
@@ -270,9 +276,13 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
         try:
             await stop.wait()
         finally:
+            # Stop firing, let a tick under way finish (shutdown would cancel it mid-defer),
+            # then stop the worker: procrastinate lets running tasks finish (3 s at most).
+            clock.pause()
+            await asyncio.sleep(0)  # a tick just submitted starts and registers
+            await _let_jobs_finish(app)
             clock.shutdown(wait=False)
-            await _let_jobs_finish(app)  # a tick deferring tasks
-            worker.cancel()  # procrastinate lets running tasks finish (3 s at most)
+            worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             replica.store.stopped(replica.id, datetime.now(UTC), tasks_done=replica.done)

@@ -134,6 +134,7 @@ def test_three_replicas_survive_two_sigkills(
     }
     logs = [tmp_path / f"replica-{i}.log" for i in range(3)]
     replicas = [start(env, log) for log in logs]
+    first_pids = [process.pid for process in replicas]
     started = time.monotonic()
     expected_urgent = {(n, 0) for n in range(ALERTING)}
     expected_quiet = {(n, 0) for n in range(OUTLETS)}
@@ -230,6 +231,16 @@ def test_three_replicas_survive_two_sigkills(
     begun = [t for t in digests if "(continued)" not in t]
     assert digests_recorded >= 1
     assert digests_recorded <= len(begun) <= digests_recorded + taken_over["send_digest"], begun
+    # `trialwatch status` shows every replica that ran: the two killed ones silent.
+    status = subprocess.run(
+        [sys.executable, "-m", "bot", "status"], env=env, capture_output=True, text=True
+    )
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.split("replicas (heartbeat")[1].splitlines()[2:]
+    state = {int(line.split()[1]): line.split()[2] for line in lines}
+    assert [state[pid] for pid in first_pids] == ["silent", "silent", "stopped"], lines
+    assert set(state.values()) <= {"silent", "stopped"}  # restarted ones stopped (if up)
+    assert sum(int(line.split()[-1]) for line in lines) > OUTLETS
     assert "Traceback" not in output, output[output.index("Traceback") - 500 :][:3000]
     print(
         f"{time.monotonic() - started:.1f}s, {len(telegram.sent)} messages, "
