@@ -42,6 +42,7 @@ ln -s "$WORK/venv/bin/docker-compose" "$DOCKER_CONFIG/cli-plugins/docker-compose
 step "hadolint Dockerfile" hadolint --failure-threshold warning Dockerfile
 step "compose config (as shipped)" docker compose -f docker-compose.yml config -q
 step "compose config (postgres profile)" docker compose -f docker-compose.yml --profile postgres config -q
+step "compose config (replicas profile)" docker compose -f docker-compose.yml --profile replicas config -q
 step "compose config (CI overlay)" "${COMPOSE[@]}" --profile postgres config -q
 [ "$FAILED" -eq 0 ] || finish
 

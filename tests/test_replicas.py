@@ -156,13 +156,18 @@ def test_three_replicas_survive_two_sigkills(
             for m in ITEM_URL.finditer(text)
         }
 
+    def running(log: Path) -> bool:
+        return "running: tasks on PostgreSQL" in log.read_text()
+
     def polled_all() -> bool:
         return len({path for path, _ in outlets.arrivals}) == OUTLETS
 
     killed = 0
     try:
         # First kill mid-cycle: every outlet fetched once, alerts under way.
-        first_polls = wait_for(lambda: polled_all() and len(sent_urgent()) >= 2, 40)
+        first_polls = wait_for(
+            lambda: polled_all() and len(sent_urgent()) >= 2 and all(map(running, logs)), 40
+        )
         assert first_polls, logs[0].read_text()
         replicas[0].send_signal(signal.SIGKILL)
         replicas[0].wait()
