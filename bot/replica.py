@@ -42,25 +42,20 @@ from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 
-from bot.app import (
-    App,
-    _delivered,
-    _let_jobs_finish,
-    _tracked,
-    poll_tick,
-    reload_config_if_changed,
-    run_digest,
-)
-from bot.deliver import send_urgent
-from bot.render import render_state_changes
-from feeds.poll import poll_outlets
-from storage.replicas import ReplicaStore
+from bot import services
+from bot.app import _let_jobs_finish, _tracked, poll_tick
+from bot.context import App
+from bot.cycle import poll_outlet as poll_one
+from bot.cycle import refresh_health
+from storage import monitor
+from storage import replicas as shared
 
 log = logging.getLogger(__name__)
 
 tasks = procrastinate.Blueprint()
 NAMESPACE = "trialwatch"
 CHANNEL = "channel"  # the one destination until destinations are configurable
+DEFER_BATCH = 500
 
 
 @dataclass
@@ -69,7 +64,6 @@ class Replica:
 
     app: App
     queue: procrastinate.App
-    store: ReplicaStore
     id: str
     done: int = 0  # tasks finished since the last heartbeat
 
@@ -83,6 +77,24 @@ class Replica:
         except AlreadyEnqueued:
             return False
         return True
+
+    async def defer_polls(self, outlet_ids: list[str]) -> None:
+        """One `poll_outlet` per outlet, in batches (one round trip per 500 outlets);
+        a batch that meets a poll another replica just deferred goes one by one."""
+        name = f"{NAMESPACE}:poll_outlet"
+        for i in range(0, len(outlet_ids), DEFER_BATCH):
+            batch = outlet_ids[i : i + DEFER_BATCH]
+            jobs = [
+                self.queue.configure_task(
+                    name, lock=f"poll:{o}", queueing_lock=f"poll:{o}"
+                ).make_new_job(outlet_id=o)
+                for o in batch
+            ]
+            try:
+                await self.queue.job_manager.batch_defer_jobs_async(jobs)
+            except AlreadyEnqueued:
+                for o in batch:
+                    await self.defer("poll_outlet", f"poll:{o}", f"poll:{o}", outlet_id=o)
 
 
 def replica_id(now: datetime) -> str:
@@ -111,27 +123,23 @@ async def poll_outlet(context: procrastinate.JobContext, outlet_id: str) -> None
     """Poll one outlet if it is still due; defer the alerts it produced."""
     replica, now = _replica(context), datetime.now(UTC)
     with _counted(replica):
-        outlet = replica.store.outlet_if_due(outlet_id, now)
+        app = replica.app
+        outlet = shared.outlet_if_due(app.engine, outlet_id, now)
         if outlet is None:
             return  # polled by another replica within its interval, or removed
-        app = replica.app
-        async for result in poll_outlets(app.client, [outlet], app.store, app.match, now):
-            if result.matched:
-                await replica.defer(
-                    "send_alerts", f"send:{CHANNEL}", f"alerts:{CHANNEL}", destination=CHANNEL
-                )
+        result = await poll_one(app.cycle_deps(), outlet, now)
+        if result.matched:
+            await replica.defer(
+                "send_alerts", f"send:{CHANNEL}", f"alerts:{CHANNEL}", destination=CHANNEL
+            )
 
 
 @tasks.task(name="send_alerts", pass_context=True)
 async def send_alerts(context: procrastinate.JobContext, destination: str) -> None:
     """Send the destination's pending alerts, oldest first (under its lock)."""
     replica = _replica(context)
-    app = replica.app
     with _counted(replica):
-        result = await send_urgent(
-            app.store, app.notifier, app.settings.tz, app.name_of, datetime.now(UTC)
-        )
-        await _delivered(app, result)
+        await services.send_alerts(replica.app, datetime.now(UTC))
 
 
 @tasks.task(name="send_digest", pass_context=True)
@@ -139,11 +147,12 @@ async def send_digest(context: procrastinate.JobContext, destination: str, slot:
     """Send the digest for `slot` unless a replica already has."""
     replica = _replica(context)
     with _counted(replica):
-        if replica.store.digest_sent(destination, slot):
+        engine = replica.app.engine
+        if shared.digest_sent(engine, destination, slot):
             return
-        sent = await run_digest(replica.app, datetime.now(UTC))
-        replica.store.record_digest(destination, slot, sent, datetime.now(UTC))
-        log.info("digest %s for %s: %d articles", slot, destination, sent)
+        sent = await services.digest(replica.app, datetime.now(UTC))
+        shared.record_digest(engine, destination, slot, sent.count, datetime.now(UTC))
+        log.info("digest %s for %s: %d articles", slot, destination, sent.count)
 
 
 @tasks.task(name="housekeeping", pass_context=True)
@@ -152,10 +161,8 @@ async def housekeeping(context: procrastinate.JobContext) -> None:
     replica = _replica(context)
     app, now = replica.app, datetime.now(UTC)
     with _counted(replica):
-        changes = app.store.refresh_states(now)
-        if changes:
-            await app.admin.announce(render_state_changes(changes))
-        app.store.cycle_finished(now)
+        await services.announce_changes(app, refresh_health(app.engine, now))
+        monitor.cycle_finished(app.engine, now)
 
 
 async def take_over(replica: Replica) -> int:
@@ -190,17 +197,15 @@ def digest_slot(at: time, now: datetime, app: App) -> str:
 async def _tick(replica: Replica) -> None:
     app, now = replica.app, datetime.now(UTC)
     async with _tracked(app):
-        await reload_config_if_changed(app, now)
-        for outlet_id in replica.store.due_unqueued(now, "poll:"):
-            key = f"poll:{outlet_id}"
-            await replica.defer("poll_outlet", key, key, outlet_id=outlet_id)
+        await services.reload_config_if_changed(app, now)
+        await replica.defer_polls(shared.due_unqueued(app.engine, now, "poll:"))
         await replica.defer(
             "send_alerts", f"send:{CHANNEL}", f"alerts:{CHANNEL}", destination=CHANNEL
         )
         await replica.defer("housekeeping", "housekeeping", "housekeeping")
         await take_over(replica)
         done, replica.done = replica.done, 0
-        replica.store.beat(replica.id, now, tasks_done=done)
+        shared.beat(app.engine, replica.id, now, tasks_done=done)
 
 
 async def _digest(replica: Replica, at: time) -> None:
@@ -254,8 +259,8 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
     queue = procrastinate.App(connector=connector)
     queue.add_tasks_from(tasks, namespace=NAMESPACE)
     now = datetime.now(UTC)
-    replica = Replica(app, queue, ReplicaStore(app.store.engine), replica_id(now))
-    replica.store.register(replica.id, socket.gethostname(), os.getpid(), now)
+    replica = Replica(app, queue, replica_id(now))
+    shared.register(app.engine, replica.id, socket.gethostname(), os.getpid(), now)
     async with queue.open_async():
         worker = asyncio.create_task(
             queue.run_worker_async(
@@ -285,4 +290,4 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
-            replica.store.stopped(replica.id, datetime.now(UTC), tasks_done=replica.done)
+            shared.stopped(app.engine, replica.id, datetime.now(UTC), tasks_done=replica.done)

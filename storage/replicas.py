@@ -8,10 +8,10 @@ from sqlalchemy import Engine, text, update
 from sqlmodel import Session, col, select
 
 from core.records import OutletForPoll
+from storage.convert import aware
 from storage.db import insert_new
 from storage.errors import wrap_errors
 from storage.models import DigestRun, Outlet, Replica
-from storage.queries import _aware
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,105 +25,104 @@ class ReplicaStatus:
     stopped_at: datetime | None
 
 
-class ReplicaStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+@wrap_errors
+def register(engine: Engine, replica_id: str, host: str, pid: int, now: datetime) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(Replica(id=replica_id, host=host, pid=pid, started_at=now, heartbeat_at=now))
 
-    @wrap_errors
-    def register(self, replica_id: str, host: str, pid: int, now: datetime) -> None:
-        with Session(self.engine) as session, session.begin():
-            session.add(
-                Replica(id=replica_id, host=host, pid=pid, started_at=now, heartbeat_at=now)
-            )
 
-    @wrap_errors
-    def beat(self, replica_id: str, now: datetime, *, tasks_done: int = 0) -> None:
-        """Record that the replica is alive, and the tasks it finished since its last beat."""
-        with Session(self.engine) as session, session.begin():
-            session.execute(
-                update(Replica)
-                .where(col(Replica.id) == replica_id)
-                .values(heartbeat_at=now, tasks_done=Replica.tasks_done + tasks_done)
-            )
-
-    @wrap_errors
-    def stopped(self, replica_id: str, now: datetime, *, tasks_done: int = 0) -> None:
-        with Session(self.engine) as session, session.begin():
-            session.execute(
-                update(Replica)
-                .where(col(Replica.id) == replica_id)
-                .values(stopped_at=now, tasks_done=Replica.tasks_done + tasks_done)
-            )
-
-    @wrap_errors
-    def replicas(self, since: datetime) -> list[ReplicaStatus]:
-        """Replicas that beat at or after `since`, or stopped after it; oldest first."""
-        query = (
-            select(Replica)
-            .where(col(Replica.heartbeat_at) >= since)
-            .order_by(col(Replica.started_at))
+@wrap_errors
+def beat(engine: Engine, replica_id: str, now: datetime, *, tasks_done: int = 0) -> None:
+    """Record that the replica is alive, and the tasks it finished since its last beat."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Replica)
+            .where(col(Replica.id) == replica_id)
+            .values(heartbeat_at=now, tasks_done=Replica.tasks_done + tasks_done)
         )
-        with Session(self.engine) as session:
-            return [
-                ReplicaStatus(
-                    r.id,
-                    r.host,
-                    r.pid,
-                    _aware(r.started_at) or since,
-                    _aware(r.heartbeat_at) or since,
-                    r.tasks_done,
-                    _aware(r.stopped_at),
-                )
-                for r in session.exec(query)
-            ]
 
-    @wrap_errors
-    def outlet_if_due(self, outlet_id: str, now: datetime) -> OutletForPoll | None:
-        """The outlet, if it is active and due at `now`; None when another replica has
-        polled it within its interval (its next_poll_at moved on) or it was removed."""
-        with Session(self.engine) as session:
-            o = session.get(Outlet, outlet_id)
-            if o is None or not o.active:
-                return None
-            next_at = _aware(o.next_poll_at)
-            if next_at is not None and next_at > now:
-                return None
-            return OutletForPoll(
-                id=o.id,
-                name=o.name,
-                url=o.url,
-                lang=o.lang,
-                every=timedelta(seconds=o.every_seconds),
-                etag=o.etag,
-                last_modified=o.last_modified,
-                failures=o.failures,
-            )
 
-    @wrap_errors
-    def due_unqueued(self, now: datetime, lock_prefix: str) -> list[str]:
-        """Ids of active outlets due at `now` that have no poll job waiting or running
-        (procrastinate's jobs whose lock is `lock_prefix` + id): what a tick must defer.
-        PostgreSQL only, like the task queue. One query instead of a refused defer each."""
-        query = text(
-            "SELECT o.id FROM outlet o WHERE o.active "
-            "AND (o.next_poll_at IS NULL OR o.next_poll_at <= :now) "
-            "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
-            "WHERE j.lock = :prefix || o.id AND j.status IN ('todo', 'doing')) "
-            "ORDER BY o.next_poll_at NULLS FIRST, o.id"
+@wrap_errors
+def stopped(engine: Engine, replica_id: str, now: datetime, *, tasks_done: int = 0) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Replica)
+            .where(col(Replica.id) == replica_id)
+            .values(stopped_at=now, tasks_done=Replica.tasks_done + tasks_done)
         )
-        with self.engine.connect() as connection:
-            return list(connection.execute(query, {"now": now, "prefix": lock_prefix}).scalars())
 
-    @wrap_errors
-    def digest_sent(self, destination: str, slot: str) -> bool:
-        with Session(self.engine) as session:
-            row = session.get(DigestRun, (destination, slot))
-            return row is not None and row.done_at is not None
 
-    @wrap_errors
-    def record_digest(self, destination: str, slot: str, sent: int, now: datetime) -> None:
-        with Session(self.engine) as session, session.begin():
-            session.execute(
-                insert_new(session, DigestRun),
-                [{"destination": destination, "slot": slot, "done_at": now, "sent": sent}],
+@wrap_errors
+def replicas(engine: Engine, since: datetime) -> list[ReplicaStatus]:
+    """Replicas that beat at or after `since`, or stopped after it; oldest first."""
+    query = (
+        select(Replica).where(col(Replica.heartbeat_at) >= since).order_by(col(Replica.started_at))
+    )
+    with Session(engine) as session:
+        return [
+            ReplicaStatus(
+                r.id,
+                r.host,
+                r.pid,
+                aware(r.started_at) or since,
+                aware(r.heartbeat_at) or since,
+                r.tasks_done,
+                aware(r.stopped_at),
             )
+            for r in session.exec(query)
+        ]
+
+
+@wrap_errors
+def outlet_if_due(engine: Engine, outlet_id: str, now: datetime) -> OutletForPoll | None:
+    """The outlet, if it is active and due at `now`; None when another replica has
+    polled it within its interval (its next_poll_at moved on) or it was removed."""
+    with Session(engine) as session:
+        o = session.get(Outlet, outlet_id)
+        if o is None or not o.active:
+            return None
+        next_at = aware(o.next_poll_at)
+        if next_at is not None and next_at > now:
+            return None
+        return OutletForPoll(
+            id=o.id,
+            name=o.name,
+            url=o.url,
+            lang=o.lang,
+            every=timedelta(seconds=o.every_seconds),
+            etag=o.etag,
+            last_modified=o.last_modified,
+            failures=o.failures,
+        )
+
+
+@wrap_errors
+def due_unqueued(engine: Engine, now: datetime, lock_prefix: str) -> list[str]:
+    """Ids of active outlets due at `now` that have no poll job waiting or running
+    (procrastinate's jobs whose lock is `lock_prefix` + id): what a tick must defer.
+    PostgreSQL only, like the task queue. One query instead of a refused defer each."""
+    query = text(
+        "SELECT o.id FROM outlet o WHERE o.active "
+        "AND (o.next_poll_at IS NULL OR o.next_poll_at <= :now) "
+        "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+        "WHERE j.lock = :prefix || o.id AND j.status IN ('todo', 'doing')) "
+        "ORDER BY o.next_poll_at NULLS FIRST, o.id"
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(query, {"now": now, "prefix": lock_prefix}).scalars())
+
+
+@wrap_errors
+def digest_sent(engine: Engine, destination: str, slot: str) -> bool:
+    with Session(engine) as session:
+        row = session.get(DigestRun, (destination, slot))
+        return row is not None and row.done_at is not None
+
+
+@wrap_errors
+def record_digest(engine: Engine, destination: str, slot: str, sent: int, now: datetime) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(
+            insert_new(session, DigestRun),
+            [{"destination": destination, "slot": slot, "done_at": now, "sent": sent}],
+        )
