@@ -99,13 +99,17 @@ def outlet_if_due(engine: Engine, outlet_id: str, now: datetime) -> OutletForPol
 @wrap_errors
 def due_unqueued(engine: Engine, now: datetime, lock_prefix: str) -> list[str]:
     """Ids of active outlets due at `now` that have no poll job waiting or running
-    (procrastinate's jobs whose lock is `lock_prefix` + id): what a tick must defer.
+    (procrastinate's jobs whose lock and queueing lock are `lock_prefix` + id): what a
+    tick must defer.
     PostgreSQL only, like the task queue. One query instead of a refused defer each."""
     query = text(
         "SELECT o.id FROM outlet o WHERE o.active "
         "AND (o.next_poll_at IS NULL OR o.next_poll_at <= :now) "
+        # two probes, each on one of procrastinate's partial unique indexes
         "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
-        "WHERE j.lock = :prefix || o.id AND j.status IN ('todo', 'doing')) "
+        "WHERE j.queueing_lock = :prefix || o.id AND j.status = 'todo') "
+        "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+        "WHERE j.lock = :prefix || o.id AND j.status = 'doing') "
         "ORDER BY o.next_poll_at NULLS FIRST, o.id"
     )
     with engine.connect() as connection:
