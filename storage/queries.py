@@ -23,6 +23,7 @@ from core.records import (
 )
 from feeds.decide import outlet_state
 from storage.errors import wrap_errors
+from storage.evidence import store_first_sight
 from storage.models import Article, Delivery, Heartbeat, MatchRow, Outlet
 from storage.search import index_articles
 
@@ -112,10 +113,12 @@ class Store:
             if not intents:
                 return
             ids = _insert_articles(session, update_, intents)
-            index_articles(
-                session.connection(),
-                [(i, t.article.title, t.article.text) for i, t in zip(ids, intents, strict=True)],
-            )
+            stored = [
+                (i, t.article.title, t.article.text) for i, t in zip(ids, intents, strict=True)
+            ]
+            index_articles(session.connection(), stored)
+            matched = [s for s, t in zip(stored, intents, strict=True) if t.matches]
+            store_first_sight(session.connection(), matched, update_.polled_at)
             matches = [
                 _match_row(i, m) for i, t in zip(ids, intents, strict=True) for m in t.matches
             ]

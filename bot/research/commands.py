@@ -1,4 +1,4 @@
-"""The research commands of the `trialwatch` CLI: search, export, backtest (evidence).
+"""The research commands of the `trialwatch` CLI: search, export, backtest, evidence.
 
 Each handler parses its arguments, calls a service in `bot.research`, and prints.
 """
@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from bot.config import load_config
 from bot.research.backtest import MAX_PER_DAY, backtest, render_report
+from bot.research.evidence import evidence_history, render_history
 from bot.research.export import ExportOptions, export
 from bot.research.search import SearchHit, search
 from bot.settings import load_settings
@@ -74,6 +75,10 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
         help=f"warn when an entry would fire more often on one day (default {MAX_PER_DAY})",
     )
     test.set_defaults(handler=cmd_backtest)
+
+    trail = sub.add_parser("evidence", help="an article's evidence trail: snapshots, hashes, diffs")
+    trail.add_argument("url", help="the article's link as published or as stored")
+    trail.set_defaults(handler=cmd_evidence)
 
 
 def _filter_options(parser: argparse.ArgumentParser, *, since_help: str) -> None:
@@ -200,3 +205,13 @@ def read_watchlist(path: Path) -> Watchlist:
     except OSError as e:
         raise TrialwatchError(f"{path}: cannot read the watchlist: {e.strerror}") from None
     return parse_watchlist(text, str(path))
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    with open_engine() as engine:
+        found = evidence_history(engine, args.url)
+    if found is None:
+        print(f"trialwatch: {args.url}: no stored article has this link", file=sys.stderr)
+        return 1
+    print(render_history(*found))
+    return 0
