@@ -14,6 +14,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from bot.bounds import local_time
 from core.records import DeliveryItem, Match, StateChange
 
 MESSAGE_LIMIT = 4096
@@ -23,7 +24,7 @@ SNIPPET_MAX = 400
 _TAG = re.compile(r"<[^>]*>")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # cannot be encoded to send
-_KIND_ORDER = {"person": 0, "case": 1, "keyword": 2}
+_KIND_ORDER = {"person": 0, "case": 1, "keyword": 2, "region": 3}
 
 NameOf = Callable[[str], str]
 
@@ -99,7 +100,7 @@ def _entry(item: DeliveryItem, tz: ZoneInfo, name_of: NameOf) -> str:
     title = html.escape(_clip(item.title or item.url or "(untitled)", TITLE_MAX))
     link = _safe_url(item.url)
     headline = f'<a href="{html.escape(link, quote=True)}">{title}</a>' if link else title
-    when = (item.published or item.seen).astimezone(tz).strftime("%d %b %Y %H:%M")
+    when = local_time(item.published, item.seen, tz)
     ordered = _ordered(item.matches)
     seen_entries: dict[str, Match] = {}
     for m in ordered:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from core.errors import ErrorKind
 
-MatchKind = Literal["person", "case", "keyword"]
+MatchKind = Literal["person", "case", "keyword", "region"]  # region: a place (watchlist regions)
 # An outlet's health (see `feeds.decide.outlet_state` for the rules):
 # ok; failing (errors in a row); blocked (refuses us: 401/403/451 or a challenge
 # page); broken (answers, but not with a feed); silent (no new item for far

@@ -40,6 +40,9 @@ def make_client(
             "User-Agent": USER_AGENT,
             "Accept": "application/rss+xml, application/atom+xml, "
             "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            # Only codings feeds.decode undoes: we read the raw body, so that a
+            # wrong Content-Encoding label is not a transport error.
+            "Accept-Encoding": "gzip, deflate",
         },
         limits=httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY),
         transport=transport,
@@ -159,6 +162,7 @@ async def _get_with_retries(client: httpx.AsyncClient, outlet: OutletForPoll) ->
         etag=response.headers.get("ETag") or outlet.etag,
         last_modified=response.headers.get("Last-Modified") or outlet.last_modified,
         moved_to=_moved_to(response),
+        final_url=str(response.url),
     )
 
 
@@ -169,7 +173,7 @@ async def _read_capped(response: httpx.Response, outlet: OutletForPoll) -> bytes
             outlet.id, outlet.url, f"body of {declared} bytes is over the {MAX_BODY}-byte cap"
         )
     chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.aiter_raw():  # as sent: feeds.decode undoes the coding
         size += len(chunk)
         if size > MAX_BODY:
             raise FetchError(outlet.id, outlet.url, f"body is over the {MAX_BODY}-byte cap")

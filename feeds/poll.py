@@ -2,6 +2,7 @@
 
     async for fetched in fetch_all(client, outlets):      # concurrent, bounded
         parsed   = parse(fetched)                         # feedparser → text
+        dated    = impossible dates → None (first seen)   # feeds.dates
         known    = store.known_keys(article keys)         # one IN (…) query
         new      = articles whose key is not known
         intents  = [ArticleIntent(a, match(a)) for a in new]   # matchers
@@ -16,6 +17,7 @@ neither `storage` nor `bot`.
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -23,6 +25,7 @@ import httpx
 
 from core.errors import FeedError
 from core.records import ArticleIntent, Match, OutletForPoll, OutletUpdate, ParsedArticle
+from feeds.dates import plausible_date
 from feeds.decide import next_poll_at
 from feeds.fetch import fetch_all
 from feeds.parse import parse
@@ -73,7 +76,9 @@ def _store_one(
     if feed.not_modified:
         store.apply(update, [])
         return PollResult(outlet.id, outlet.url, not_modified=True)
-    articles = parse(feed).articles
+    articles = [
+        replace(a, published=plausible_date(a.published, now)) for a in parse(feed).articles
+    ]
     known = store.known_keys([a.key for a in articles])
     intents = [_intent(a, outlet.lang, match) for a in articles if a.key not in known]
     store.apply(update, intents)

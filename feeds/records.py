@@ -11,7 +11,8 @@ from core.records import OutletForPoll, ParsedArticle
 
 @dataclass(frozen=True, slots=True)
 class FetchedFeed:
-    """A 200 response body (or a 304 with no body) and the validators to send next time."""
+    """A 200 response body as sent (content coding not undone: `feeds.decode` does it,
+    trusting the bytes over the label), or a 304 with no body, and the validators."""
 
     outlet: OutletForPoll
     status: int
@@ -20,6 +21,7 @@ class FetchedFeed:
     etag: str | None
     last_modified: str | None
     moved_to: str | None = None  # the new URL after a permanent redirect
+    final_url: str | None = None  # where the body came from, after any redirect
 
     @property
     def not_modified(self) -> bool:

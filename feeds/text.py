@@ -1,4 +1,10 @@
-"""Feed HTML to plain text. Pure functions."""
+"""Feed HTML to plain text. Pure functions.
+
+Only real HTML elements are markup: text in angle brackets that is not an HTML
+tag (`<rubber stamp>`, `R<D>`) is text and stays. A plain-text field (an RSS
+title, an author) is already text once feedparser has read it, so its
+entities are not decoded a second time (`plain=True`).
+"""
 
 import re
 from html.parser import HTMLParser
@@ -8,6 +14,18 @@ _BLOCK = {
     "blockquote", "tr", "table", "section", "article", "figure", "figcaption", "hr", "pre",
 }  # fmt: skip
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object"}
+# HTML elements (HTML Living Standard, plus obsolete ones still seen in feeds).
+HTML_ELEMENTS = _BLOCK | _SKIP | {
+    "a", "abbr", "acronym", "address", "area", "aside", "audio", "b", "base", "bdi", "bdo",
+    "big", "body", "button", "canvas", "caption", "center", "cite", "code", "col", "colgroup",
+    "data", "datalist", "dd", "del", "details", "dfn", "dialog", "dl", "dt", "em", "embed",
+    "fieldset", "font", "footer", "form", "frame", "frameset", "head", "header", "hgroup",
+    "html", "i", "img", "input", "ins", "kbd", "label", "legend", "link", "main", "map", "mark",
+    "menu", "meta", "meter", "nav", "nobr", "optgroup", "option", "output", "param", "picture",
+    "progress", "q", "rp", "rt", "ruby", "s", "samp", "search", "select", "small", "source",
+    "span", "strike", "strong", "sub", "summary", "sup", "svg", "tbody", "td", "textarea",
+    "tfoot", "th", "thead", "time", "title", "track", "tt", "u", "var", "video", "wbr",
+}  # fmt: skip
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 
@@ -19,13 +37,17 @@ class _TextCollector(HTMLParser):
         self.skipping = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
+        if tag not in HTML_ELEMENTS:
+            self.handle_data(self.get_starttag_text() or "")
+        elif tag in _SKIP:
             self.skipping += 1
         elif tag in _BLOCK:
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
+        if tag not in HTML_ELEMENTS:
+            self.handle_data(f"</{tag}>")
+        elif tag in _SKIP:
             self.skipping = max(0, self.skipping - 1)
         elif tag in _BLOCK:
             self.parts.append("\n")
@@ -35,19 +57,20 @@ class _TextCollector(HTMLParser):
             self.parts.append(data)
 
 
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML fragment: tags dropped, entities decoded, spaces tidied."""
+def html_to_text(html: str, *, plain: bool = False) -> str:
+    """Visible text of an HTML fragment: tags dropped, entities decoded, spaces tidied.
+    With `plain`, the input is text already: entities are kept as they are."""
     if "<" not in html and "&" not in html:
         text = html
     else:
         collector = _TextCollector()
-        collector.feed(html)
+        collector.feed(html.replace("&", "&amp;") if plain else html)
         collector.close()
         text = "".join(collector.parts)
     text = _SPACES.sub(" ", text)
     return _NEWLINES.sub("\n", text).strip()
 
 
-def one_line(html: str) -> str:
+def one_line(html: str, *, plain: bool = False) -> str:
     """Like `html_to_text`, on a single line (titles, authors)."""
-    return " ".join(html_to_text(html).split())
+    return " ".join(html_to_text(html, plain=plain).split())

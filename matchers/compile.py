@@ -16,7 +16,7 @@ from matchers.normalize import is_capitalized, skeleton, skeletons, tokenize
 from matchers.watchlist import Watchlist
 
 Role = Literal["surname", "root", "given", "phrase"]
-Purpose = Literal["case", "keyword", "scope", "exclude", "together"]
+Purpose = Literal["case", "everyday", "keyword", "scope", "exclude", "together", "region"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class CompiledWatchlist:
         index = len(self.phrases)
         proper = names and len(parts) == 1 and is_capitalized(parts[0])
         self.phrases.append(Phrase(owner, purpose, ids, proper, group))
-        anchor = purpose in ("case", "keyword", "together")
+        anchor = purpose in ("case", "everyday", "keyword", "together")
         for position, word_id in enumerate(ids):
             self.use(word_id, Use("phrase", index, position), anchor=anchor and position == 0)
         if anchor and not proper:
@@ -127,6 +127,8 @@ def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
     for case_no, case in enumerate(watchlist.cases):
         for name in (case.name, *case.aliases):
             index.phrase(name, "case", case_no, names=True)
+        for name in case.everyday:
+            index.phrase(name, "everyday", case_no, names=True)
         for pattern in case.together:
             pattern_no = len(index.patterns)
             index.patterns.append((case_no, len(pattern)))
@@ -144,6 +146,11 @@ def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
             index.phrase(term, "scope", keyword_no)
         for phrase in keyword.exclude:
             index.phrase(phrase, "exclude", _entry_no(index, keyword.id))
+    # Places are names (skeletons, place adjectives, Kazakh suffixes) but start no
+    # match: they only qualify what an article's other words found.
+    for region_no, region in enumerate(watchlist.regions):
+        for name in (region.name, *region.aliases):
+            index.phrase(name, "region", region_no, names=True)
     return index
 
 

@@ -22,6 +22,7 @@ Matches at ALERT_THRESHOLD or above are delivered.
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Literal
 
 from core.records import Match
 from core.records import MatchKind as Kind
@@ -32,6 +33,8 @@ from matchers.normalize import Token, has_cyrillic, light_key, skeletons, tokeni
 from matchers.snippet import snippet_around
 from matchers.watchlist import Watchlist
 
+OccurrenceKind = Literal["person", "case", "keyword", "region"]
+EVERYDAY = "everyday phrase"  # a case alias that is also an everyday phrase
 SEPARATOR = "\n\n"
 Hit = tuple[int, bool]  # (word id, is a feminine form)
 
@@ -42,14 +45,38 @@ _WINDOW = 3  # a given name this many words from the surname, or nearer
 
 
 @dataclass(frozen=True, slots=True)
-class _Found:
+class Occurrence:
+    """One place where an entry (or a region, by its name) occurs, and its sentence."""
+
     entry_id: str
     kind: Kind
-    start: int
+    start: int  # offsets in article_text(title, text)
     end: int
     score: float
     reason: str
-    sentence: int
+    sentence: int  # sentence number; the title's sentences come first
+
+
+_Found = Occurrence
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What `Matcher.analyse` found: the best match per entry, and every occurrence
+    (regions included) with the sentences they sit in, for relevance decisions."""
+
+    text: str  # article_text(title, text)
+    title_end: int  # text[:title_end] is the title
+    matches: list[Match]
+    occurrences: tuple[Occurrence, ...]
+    sentences: tuple[tuple[int, int], ...]  # (start, end) offsets of each sentence
+
+    def sentence_text(self, number: int) -> str:
+        start, end = self.sentences[number]
+        return self.text[start:end]
+
+    def in_title(self, occurrence: Occurrence) -> bool:
+        return occurrence.start < self.title_end
 
 
 def article_text(title: str, text: str) -> str:
@@ -73,13 +100,20 @@ class Matcher:
 
     def match(self, title: str, text: str, lang: str | None = None) -> list[Match]:
         """Every entry found in the article, each with its best occurrence."""
+        return self.analyse(title, text, lang).matches
+
+    def analyse(self, title: str, text: str, lang: str | None = None) -> Analysis:
+        """`match`, plus every occurrence and region with its sentence.
+        Regions are looked for only in articles where an entry occurs."""
         full = article_text(title, text)
         distinct = set(words(full))
         for word in distinct - self._other_words - self._anchor_words:
             self._classify(word)
         if distinct.isdisjoint(self._anchor_words):
-            return []
-        return _Scan(self, full, len(title)).run()
+            return Analysis(full, len(title), [], (), ())
+        scan = _Scan(self, full, len(title))
+        matches, occurrences = scan.run()
+        return Analysis(full, len(title), matches, tuple(occurrences), scan.sentence_spans())
 
     def hits(self, word: str) -> tuple[Hit, ...]:
         """Watched words this text word is a form of (cached per distinct word)."""
@@ -137,14 +171,40 @@ class _Scan:
         self.hits = [matcher.hits(t.text) for t in self.tokens]
         self.sentence = _sentence_numbers(full, self.tokens)
 
-    def run(self) -> list[Match]:
+    def run(self) -> tuple[list[Match], list[Occurrence]]:
+        """(best match per entry, every occurrence including regions)."""
         phrases = self._phrases()
         excluded = {(p.owner, s) for p, _, _, s in phrases if p.purpose == "exclude"}
         scoped = {p.owner for p, _, _, _ in phrases if p.purpose == "scope"}
         found = [*self._people(), *self._cases(phrases), *self._keywords(phrases, scoped)]
         entry_no = self.ix.entry_numbers
-        kept = [f for f in found if (entry_no[f.entry_id], f.sentence) not in excluded]
-        return self._best(self._demote_relatives(kept))
+        kept = self._demote_relatives(
+            [f for f in found if (entry_no[f.entry_id], f.sentence) not in excluded]
+        )
+        return self._best(kept), kept + self._regions(phrases)
+
+    def _regions(self, phrases: list[tuple[Phrase, int, int, int]]) -> list[Occurrence]:
+        regions = self.ix.watchlist.regions
+        return [
+            Occurrence(
+                regions[p.owner].name,
+                "region",
+                self.tokens[i].start,
+                self.tokens[end].end,
+                1.0,
+                "region",
+                sentence,
+            )
+            for p, i, end, sentence in phrases
+            if p.purpose == "region"
+        ]
+
+    def sentence_spans(self) -> tuple[tuple[int, int], ...]:
+        spans: dict[int, tuple[int, int]] = {}
+        for token, number in zip(self.tokens, self.sentence, strict=True):
+            start = spans.get(number, (token.start, token.end))[0]
+            spans[number] = (start, token.end)
+        return tuple(spans[n] for n in sorted(spans))
 
     def _phrases(self) -> list[tuple[Phrase, int, int, int]]:
         """(phrase, first token, last token, sentence) for every phrase found."""
@@ -254,7 +314,7 @@ class _Scan:
         groups: dict[tuple[int, int], set[int]] = defaultdict(set)  # (pattern, sentence)
         spans: dict[tuple[int, int], list[int]] = defaultdict(list)
         for phrase, i, end, sentence in phrases:
-            if phrase.purpose == "case":
+            if phrase.purpose in ("case", "everyday"):
                 case = self.ix.watchlist.cases[phrase.owner]
                 out.append(
                     _Found(
@@ -263,7 +323,7 @@ class _Scan:
                         self.tokens[i].start,
                         self.tokens[end].end,
                         1.0,
-                        "alias",
+                        "alias" if phrase.purpose == "case" else EVERYDAY,
                         sentence,
                     )
                 )
@@ -343,6 +403,8 @@ class _Scan:
                 best[f.entry_id] = f
         matches = []
         for f in best.values():
+            if f.kind == "region":
+                continue  # places qualify matches (matchers.relevance); they are not entries
             snippet, mark = snippet_around(self.full, f.start, f.end)
             matches.append(
                 Match(

@@ -13,11 +13,15 @@ cases:
     aliases: [Кровавый январь, Қанды Қаңтар]
     together:               # optional: every group in one sentence; a|b = either
       - [January, 2022, protests|unrest]
+    everyday: [January events]   # aliases that are everyday phrases: need a region
 keywords:
   - id: verdict
     terms: [verdict, sentenced, приговор, үкім]
     urgent: true            # a person/case match with this keyword is sent at once
     with: [Kazakhstan, Казахстан]   # optional scope: only when one of these appears
+regions:                    # places that make a story regional; each item is a
+  - [Kazakhstan, Kazakh, казахстанский]   # display name, then other names and forms
+  - Almaty                  # or just a name
 """
 
 import re
@@ -55,6 +59,7 @@ class Case:
     aliases: tuple[str, ...] = ()
     together: tuple[tuple[tuple[str, ...], ...], ...] = ()
     exclude: tuple[str, ...] = ()
+    everyday: tuple[str, ...] = ()  # aliases that are everyday phrases: need a region too
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +72,19 @@ class Keyword:
 
 
 @dataclass(frozen=True, slots=True)
+class Region:
+    """A place (country, region, city, court) that makes a story regional."""
+
+    name: str  # shown in messages
+    aliases: tuple[str, ...] = ()  # other names, adjective and demonym forms
+
+
+@dataclass(frozen=True, slots=True)
 class Watchlist:
     people: tuple[Person, ...] = ()
     cases: tuple[Case, ...] = ()
     keywords: tuple[Keyword, ...] = ()
+    regions: tuple[Region, ...] = ()
 
     def entry_ids(self) -> list[str]:
         """Every entry's id: people, then cases, then keywords."""
@@ -87,9 +101,9 @@ class Watchlist:
         return names.get(entry_id, entry_id)
 
 
-SECTIONS = {"defendants", "people", "cases", "keywords"}
+SECTIONS = {"defendants", "people", "cases", "keywords", "regions"}
 PERSON_KEYS = {"id", "name", "aliases", "surname", "common", "exclude"}
-CASE_KEYS = {"id", "name", "aliases", "together", "exclude"}
+CASE_KEYS = {"id", "name", "aliases", "together", "exclude", "everyday"}
 KEYWORD_KEYS = {"id", "terms", "urgent", "with", "exclude"}
 
 
@@ -102,7 +116,7 @@ def parse_watchlist(text: str, path: str = "watchlist.yaml") -> Watchlist:
         located.problem("", "expected a mapping with defendants:, cases: and keywords:")
         located.check()
     for name in sorted(located.data.keys() - SECTIONS):
-        located.problem(name, "unknown section; use defendants, cases or keywords")
+        located.problem(name, "unknown section; use defendants, cases, keywords or regions")
     people = [
         _person(located, key, item)
         for section in ("defendants", "people")
@@ -110,6 +124,7 @@ def parse_watchlist(text: str, path: str = "watchlist.yaml") -> Watchlist:
     ]
     cases = [_case(located, key, item) for key, item in records(located, "cases")]
     keywords = [_keyword(located, key, item) for key, item in records(located, "keywords")]
+    regions = _regions(located, located.data.get("regions"))
     entries: list[tuple[str, Person | Case | Keyword]] = [*people, *cases, *keywords]
     keyed = [(key, entry.id) for key, entry in entries if entry.id]
     unique_ids(located, keyed, lambda i: bool(ID_PATTERN.match(i)), ID_RULE)
@@ -118,6 +133,7 @@ def parse_watchlist(text: str, path: str = "watchlist.yaml") -> Watchlist:
         people=tuple(entry for _, entry in people),
         cases=tuple(entry for _, entry in cases),
         keywords=tuple(entry for _, entry in keywords),
+        regions=regions,
     )
 
 
@@ -147,7 +163,30 @@ def _case(located: Located, key: str, item: dict[str, Any]) -> tuple[str, Case]:
         aliases=tuple(text_list(located, f"{key}.aliases", item.get("aliases"))),
         together=_together(located, f"{key}.together", item.get("together")),
         exclude=tuple(text_list(located, f"{key}.exclude", item.get("exclude"))),
+        everyday=tuple(text_list(located, f"{key}.everyday", item.get("everyday"))),
     )
+
+
+def _regions(located: Located, value: Any) -> tuple[Region, ...]:
+    """`regions:` items are a name, or a list: the name shown, then other forms."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        located.problem("regions", "expected a list of places like [Almaty, [Kazakhstan, Kazakh]]")
+        return ()
+    regions = []
+    for index, item in enumerate(value):
+        key = f"regions[{index}]"
+        if isinstance(item, list):
+            names = text_list(located, key, item)
+            if not names and not item:
+                located.problem(key, "an empty list: write the place's name, then other forms")
+        else:
+            name = text_value(located, key, item)
+            names = [name] if name else []
+        if names:
+            regions.append(Region(names[0], tuple(names[1:])))
+    return tuple(regions)
 
 
 def _keyword(located: Located, key: str, item: dict[str, Any]) -> tuple[str, Keyword]:

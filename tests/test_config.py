@@ -63,6 +63,21 @@ BAD_WATCHLISTS = [
         "w.yaml:4: cases[0].together[0]: a pattern needs at least two groups",
         id="together pattern too short",
     ),
+    pytest.param(
+        "regions: Almaty\n",
+        "w.yaml:1: regions: expected a list of places like [Almaty, [Kazakhstan, Kazakh]]",
+        id="regions not a list",
+    ),
+    pytest.param(
+        "regions:\n  - Almaty\n  - []\n",
+        "w.yaml:3: regions[1]: an empty list: write the place's name, then other forms",
+        id="empty region",
+    ),
+    pytest.param(
+        "cases:\n  - id: c\n    name: C\n    everyday: January events\n",
+        "w.yaml:4: cases[0].everyday: expected a list of strings like [a, b]",
+        id="everyday not a list",
+    ),
 ]
 
 
