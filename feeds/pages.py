@@ -23,6 +23,7 @@ import httpx
 from feeds.records import DISALLOWED, PageResult
 
 ROBOTS_AGENT = "trialwatch"
+_ACCEPT_HTML = {"Accept": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"}
 ROBOTS_TTL = 3600.0  # seconds a robots.txt answer is trusted
 MAX_PAGE = 5 * 1024 * 1024  # bytes; an article page over 5 MB is not an article
 
@@ -51,15 +52,27 @@ class PageFetcher:
         self._robots: dict[str, tuple[float, Callable[[str], bool]]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._cache: OrderedDict[str, PageResult] = OrderedDict()
+        self._inflight: dict[str, asyncio.Future[PageResult]] = {}
 
     async def fetch_all(self, urls: Iterable[str], *, cached: bool = False) -> list[PageResult]:
         """Pages for `urls`, in order; fetched concurrently within the limits."""
         return list(await asyncio.gather(*(self.fetch(u, cached=cached) for u in urls)))
 
     async def fetch(self, url: str, *, cached: bool = False) -> PageResult:
-        if cached and url in self._cache:
+        if not cached:
+            return await self._fetch(url, cached=False)
+        if url in self._cache:
             self._cache.move_to_end(url)
             return self._cache[url]
+        if url not in self._inflight:  # two items linking one page: one request
+            self._inflight[url] = asyncio.ensure_future(self._fetch(url, cached=True))
+        try:
+            return await asyncio.shield(self._inflight[url])
+        finally:
+            if self._inflight.get(url) is not None and self._inflight[url].done():
+                del self._inflight[url]
+
+    async def _fetch(self, url: str, *, cached: bool) -> PageResult:
         if not await self._allowed(url):
             return PageResult(url, error=DISALLOWED)
         result = await self._get(url)
@@ -88,7 +101,7 @@ class PageFetcher:
     async def _request(self, url: str) -> httpx.Response:
         await self._wait_turn(_host(url))
         async with self._slots:
-            return await self.client.get(url, timeout=self.timeout)
+            return await self.client.get(url, timeout=self.timeout, headers=_ACCEPT_HTML)
 
     async def _wait_turn(self, host: str) -> None:
         """Reserve the host's next request slot, at least `per_host` seconds after the last."""

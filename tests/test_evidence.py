@@ -245,3 +245,28 @@ async def test_cache_by_url_when_allowed(site: OutletServer) -> None:
         assert len(site.requests_for("article.html")) == 1
         await fetcher.fetch(site.url("article.html"))
         assert len(site.requests_for("article.html")) == 2
+
+
+def test_recheck_command_checks_what_is_due(
+    database_url: str,
+    site: OutletServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`trialwatch recheck` checks the page of an article matched 2 hours ago, once."""
+    engine = make_engine(database_url)
+    init_db(engine)
+    store = Store(engine)
+    now = datetime.now(UTC)
+    store.sync_outlets(OUTLETS, timedelta(minutes=15), now)
+    item = Item("b", site.url("article.html"), "ru", None, "Тасболатов", "Ержан Тасболатов.")
+    store_item(store, item, matcher())  # first seen at UNDATED_SEEN: too old to check
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE article SET seen_at = :t"), {"t": now - 2 * HOUR})
+    monkeypatch.setenv("TRIALWATCH_DATABASE_URL", database_url)
+    assert main(["recheck"]) == 0
+    assert main(["recheck"]) == 0
+    assert capsys.readouterr().err.count("0 changes") == 2
+    assert snapshots(engine)[1:] == [("page", 1, "first")]
+    assert len(site.requests_for("article.html")) == 1
+    engine.dispose()

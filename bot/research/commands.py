@@ -4,6 +4,7 @@ Each handler parses its arguments, calls a service in `bot.research`, and prints
 """
 
 import argparse
+import asyncio
 import contextlib
 import sys
 from collections.abc import Iterator
@@ -17,13 +18,21 @@ from sqlalchemy import Engine
 
 from bot.config import load_config
 from bot.research.backtest import MAX_PER_DAY, backtest, render_report
-from bot.research.evidence import evidence_history, render_history
+from bot.research.evidence import (
+    EvidenceNotice,
+    evidence_history,
+    recheck,
+    render_history,
+    render_notice_text,
+)
 from bot.research.export import ExportOptions, export
 from bot.research.search import SearchHit, search
 from bot.settings import load_settings
 from core.errors import TrialwatchError
 from core.research import ArticleFilter
+from feeds.fetch import make_client
 from feeds.outlets import parse_duration
+from feeds.pages import PageFetcher
 from matchers import Watchlist, compile_watchlist, parse_watchlist
 from matchers.searchkeys import highlight
 from storage.db import init_db, make_engine
@@ -79,6 +88,11 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
     trail = sub.add_parser("evidence", help="an article's evidence trail: snapshots, hashes, diffs")
     trail.add_argument("url", help="the article's link as published or as stored")
     trail.set_defaults(handler=cmd_evidence)
+
+    again = sub.add_parser(
+        "recheck", help="check the matched articles' pages that are due now; print what changed"
+    )
+    again.set_defaults(handler=cmd_recheck)
 
 
 def _filter_options(parser: argparse.ArgumentParser, *, since_help: str) -> None:
@@ -214,4 +228,17 @@ def cmd_evidence(args: argparse.Namespace) -> int:
         print(f"trialwatch: {args.url}: no stored article has this link", file=sys.stderr)
         return 1
     print(render_history(*found))
+    return 0
+
+
+def cmd_recheck(args: argparse.Namespace) -> int:
+    async def run(engine: Engine) -> list[EvidenceNotice]:
+        async with make_client() as client:
+            return await recheck(engine, PageFetcher(client), datetime.now(UTC))
+
+    with open_engine() as engine:
+        notices = asyncio.run(run(engine))
+    for notice in notices:
+        print(render_notice_text(notice))
+    print(f"{len(notices)} changes", file=sys.stderr)
     return 0

@@ -114,6 +114,16 @@ def render_notice(notice: EvidenceNotice) -> str:
     return f"Edited: {link}\n<pre>{excerpt}</pre>" if excerpt else f"Edited: {link}"
 
 
+def render_notice_text(notice: EvidenceNotice) -> str:
+    """The notice as plain text, for the console."""
+    v = notice.verdict
+    if v.status == "gone":
+        return f"taken down ({v.http_status}): {notice.title} {notice.url}"
+    if v.status == "moved":
+        return f"now redirects elsewhere: {notice.title} {notice.url} -> {v.final_url}"
+    return f"edited: {notice.title} {notice.url}\n{v.diff}"
+
+
 @wrap_errors
 def evidence_history(engine: Engine, url: str) -> tuple[StoredArticle, list[SnapshotRecord]] | None:
     """The stored article with this link (or canonical key) and its evidence trail."""
