@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.records import ParsedArticle
+from feeds.extract import extract_text, fallback_text
 from feeds.fetch import make_client
 from feeds.fulltext import pick_text, with_full_text
 from feeds.localserver import Canned, OutletServer, serve
@@ -109,3 +110,36 @@ def test_feeds_yaml_fulltext_flag() -> None:
     assert outlet.fulltext
     with pytest.raises(Exception, match=r"feeds\[0\]\.fulltext: expected true or false"):
         parse_outlets(text.replace("true", "'yes'"))
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (
+            "<body><nav>Menu</nav><article><h1>Title</h1><p>" + "Body text. " * 30
+            + "</p></article><footer>© us</footer></body>",
+            "Title\n" + ("Body text. " * 30).strip(),
+        ),
+        (
+            "<body><header>Site</header><main><p>" + "Main text. " * 30 + "</p></main>"
+            "<aside>Related</aside></body>",
+            ("Main text. " * 30).strip(),
+        ),
+        ("<body><nav>Menu</nav><p>Short body.</p><footer>©</footer></body>", "Short body."),
+        ("<body><nav>Only a menu</nav></body>", None),
+    ],
+    ids=["article", "main", "body less furniture", "nothing"],
+)  # fmt: skip
+def test_fallback_extractor(html: str, expected: str | None) -> None:
+    """Without trafilatura: <article>, else <main>, else <body> without nav, header, footer."""
+    assert fallback_text(html) == expected
+
+
+def test_fallback_reads_the_sample_article_like_trafilatura() -> None:
+    """On a typical news page both extractors give the article's paragraphs."""
+    page = (DATA / "pages" / "article.html").read_text(encoding="utf-8")
+    text = fallback_text(page) or ""
+    assert text.splitlines()[0] == "Суд над Тасболатовым отложен"
+    assert "Тасболатов находится под домашним арестом" in text
+    assert "Главная" not in text and "Все права защищены" not in text
+    assert extract_text(page) == text

@@ -12,9 +12,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TextIO
 
-from rich.console import Console
-from rich.progress import Progress
 from sqlalchemy import Engine
+from tqdm import tqdm
 
 from bot.config import load_config
 from bot.research.backtest import MAX_PER_DAY, backtest, render_report
@@ -199,14 +198,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     with open_engine() as engine, engine.connect() as connection:
         total = count_articles(connection, where)
-        console = Console(stderr=True)
-        with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
-            task = bar.add_task("matching stored articles", total=total)
+        bar = tqdm(total=total, unit=" articles", disable=not sys.stderr.isatty(), leave=False)
+        with bar:
             report = backtest(
                 iter_articles(connection, where),
                 compile_watchlist(current),
                 compile_watchlist(new),
-                progress=lambda: bar.advance(task),
+                progress=lambda: bar.update(),
             )
     print(f"backtest of {args.watchlist} against {current_path}")
     print(render_report(report, since=args.since, until=now, max_per_day=args.max_per_day))
