@@ -28,6 +28,7 @@ keywords:
   - id: verdict
     terms: [приговор, приговорил]
     urgent: true
+    exact: true   # only these words: the English appeal story stays in the digest
 """
 
 NEW_ITEM = """
