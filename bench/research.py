@@ -3,7 +3,7 @@
     python -m bench.research [--articles 100000] [--queries 40] [--seed 1] [--database URL]
 
 Fills a fresh database (a temporary SQLite file, or an empty database at
---database) through the real storage path, Store.apply, which keeps the
+--database) through the real storage path, storage.articles.apply, which keeps the
 full-text index in step, one synthetic match per article, then times:
 
 - search: word queries (one or two words, common and rare) and name queries
@@ -31,12 +31,13 @@ import sqlalchemy as sa
 from bot.research import export as export_module
 from bot.research.export import ExportOptions, export
 from bot.research.search import search
+from bot.services import sync_outlets
 from core.records import ArticleIntent, Match, OutletConfig, OutletUpdate, ParsedArticle
 from core.research import EVERY_ARTICLE, ArticleFilter
 from matchers import Person, Watchlist, compile_watchlist
+from storage import articles as stored_articles
 from storage.db import init_db, make_engine
 from storage.export import iter_provenance
-from storage.queries import Store
 from storage.search import iter_articles
 
 WORDS = (
@@ -77,13 +78,15 @@ def vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
     return words, cumulative
 
 
-def fill(store: Store, articles: int, rng: random.Random, names: list[tuple[str, str]]) -> float:
+def fill(
+    engine: sa.Engine, articles: int, rng: random.Random, names: list[tuple[str, str]]
+) -> float:
     outlets = [
         OutletConfig(f"o{i}", f"Outlet {i}", f"https://o{i}.test/rss", "ru") for i in range(20)
     ]
     vocab, weights = vocabulary(random.Random(0))
     start = datetime(2026, 6, 1, tzinfo=UTC)
-    store.sync_outlets(outlets, timedelta(minutes=15), start)
+    sync_outlets(engine, outlets, timedelta(minutes=15), start)
     began = time.perf_counter()
     for first in range(0, articles, BATCH):
         intents = []
@@ -102,7 +105,9 @@ def fill(store: Store, articles: int, rng: random.Random, names: list[tuple[str,
                           text[:140], (0, len(words[0])))  # fmt: skip
             intents.append(ArticleIntent(article, "ru", (found,), urgent=False))
         polled = start + timedelta(minutes=2 * first)
-        store.apply(OutletUpdate(f"o{first // BATCH % 20}", polled, polled), intents)
+        stored_articles.apply(
+            engine, OutletUpdate(f"o{first // BATCH % 20}", polled, polled), intents
+        )
     return time.perf_counter() - began
 
 
@@ -149,12 +154,11 @@ def main() -> None:
         url = args.database or f"sqlite:///{Path(tmp) / 'bench.db'}"
         engine = make_engine(url)
         init_db(engine)
-        store = Store(engine)
-        if store.counts()["articles"]:
+        if stored_articles.counts(engine).articles:
             raise SystemExit(f"{url}: not empty; give an empty database")
         print(f"seed {args.seed}, {args.articles:,} articles × 120 words, {engine.dialect.name}")
-        seconds = fill(store, args.articles, rng, names)
-        print(f"fill through Store.apply (with the index): {seconds:.1f} s\n")
+        seconds = fill(engine, args.articles, rng, names)
+        print(f"fill through storage.articles.apply (with the index): {seconds:.1f} s\n")
         run(engine, rng, names, args.queries)
         engine.dispose()
 

@@ -16,7 +16,6 @@ from sqlmodel import col
 
 from core.records import ALERT_THRESHOLD
 from core.research import SnapshotRecord, StoredArticle, Verdict, snapshot_text
-from feeds.canonical import canonical_url
 from storage.models import Article, MatchRow, Snapshot
 from storage.search import aware, load_articles
 
@@ -105,10 +104,10 @@ def add_page_snapshot(
     )
 
 
-def find_article(connection: Connection, url: str) -> StoredArticle | None:
-    """The stored article with this link or canonical key."""
+def find_article(connection: Connection, links: Sequence[str]) -> StoredArticle | None:
+    """The stored article whose link or identity key is one of `links`."""
     query = sa.select(col(Article.id)).where(
-        (col(Article.key) == canonical_url(url)) | (col(Article.url) == url)
+        col(Article.key).in_(links) | col(Article.url).in_(links)
     )
     found = connection.execute(query.order_by(col(Article.id)).limit(1)).scalar()
     articles = load_articles(connection, [found]) if found is not None else []

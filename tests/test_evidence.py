@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 
 from bot.cli import main
 from bot.research.evidence import evidence_history, recheck, render_notice
+from bot.services import sync_outlets
 from core.research import PageBefore
 from feeds.evidence import due_stage, judge, moved
 from feeds.fetch import make_client
@@ -19,7 +20,6 @@ from feeds.localserver import Canned, OutletServer, serve
 from feeds.pages import PageFetcher
 from feeds.records import PageResult
 from storage.db import init_db, make_engine
-from storage.queries import Store
 from tests.archive import OUTLETS, Item, matcher, store_item
 
 DATA = Path(__file__).parent / "data"
@@ -105,11 +105,10 @@ def engine(database_url: str, site: OutletServer) -> Iterator[Engine]:
     """A database holding one matched article whose link is the site's page."""
     engine = make_engine(database_url)
     init_db(engine)
-    store = Store(engine)
-    store.sync_outlets(OUTLETS, timedelta(minutes=15), SEEN)
+    sync_outlets(engine, OUTLETS, timedelta(minutes=15), SEEN)
     title, body = "Суд над Тасболатовым отложен", "Заседание по делу Ержана Тасболатова перенесли."
     url = site.url("article.html")
-    store_item(store, Item("b", url, "ru", SEEN - timedelta(minutes=10), title, body), matcher())
+    store_item(engine, Item("b", url, "ru", SEEN - timedelta(minutes=10), title, body), matcher())
     yield engine
     engine.dispose()
 
@@ -256,11 +255,10 @@ def test_recheck_command_checks_what_is_due(
     """`trialwatch recheck` checks the page of an article matched 2 hours ago, once."""
     engine = make_engine(database_url)
     init_db(engine)
-    store = Store(engine)
     now = datetime.now(UTC)
-    store.sync_outlets(OUTLETS, timedelta(minutes=15), now)
+    sync_outlets(engine, OUTLETS, timedelta(minutes=15), now)
     item = Item("b", site.url("article.html"), "ru", None, "Тасболатов", "Ержан Тасболатов.")
-    store_item(store, item, matcher())  # first seen at UNDATED_SEEN: too old to check
+    store_item(engine, item, matcher())  # first seen at UNDATED_SEEN: too old to check
     with engine.begin() as connection:
         connection.execute(text("UPDATE article SET seen_at = :t"), {"t": now - 2 * HOUR})
     monkeypatch.setenv("TRIALWATCH_DATABASE_URL", database_url)

@@ -15,6 +15,7 @@ from typing import TextIO
 from sqlalchemy import Engine
 from tqdm import tqdm
 
+from bot.app import open_engine
 from bot.config import load_config
 from bot.research.backtest import MAX_PER_DAY, backtest, render_report
 from bot.research.evidence import (
@@ -34,7 +35,6 @@ from feeds.outlets import parse_duration
 from feeds.pages import PageFetcher
 from matchers import Watchlist, compile_watchlist, parse_watchlist
 from matchers.searchkeys import highlight
-from storage.db import init_db, make_engine
 from storage.search import count_articles, iter_articles
 
 BOLD, PLAIN = "\033[1m", "\033[0m"
@@ -122,20 +122,10 @@ def filter_of(args: argparse.Namespace) -> ArticleFilter:
     return ArticleFilter(since=args.since, outlet=args.outlet, lang=args.lang, entry=args.entry)
 
 
-@contextlib.contextmanager
-def open_engine() -> Iterator[Engine]:
-    """The configured database, migrated (so the search index exists)."""
-    engine = make_engine(load_settings().database_url)
-    try:
-        init_db(engine)
-        yield engine
-    finally:
-        engine.dispose()
-
-
 def cmd_search(args: argparse.Namespace) -> int:
-    watchlist = load_config(load_settings().config_dir).watchlist
-    with open_engine() as engine:
+    settings = load_settings()
+    watchlist = load_config(settings.config_dir).watchlist
+    with open_engine(settings) as engine:
         hits = search(
             engine,
             args.query,
@@ -171,7 +161,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         name_of=watchlist.name_of,
         delivered_to=settings.telegram_chat or "",
     )
-    with open_engine() as engine, _output(args.output) as out:
+    with open_engine(settings) as engine, _output(args.output) as out:
         count = export(engine, filter_of(args), out, options)
     print(f"exported {count} rows", file=sys.stderr)
     return 0
@@ -196,7 +186,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     current, new = read_watchlist(current_path), read_watchlist(args.watchlist)
     where = ArticleFilter(since=args.since, outlet=args.outlet, lang=args.lang)
     now = datetime.now(UTC)
-    with open_engine() as engine, engine.connect() as connection:
+    with open_engine(settings) as engine, engine.connect() as connection:
         total = count_articles(connection, where)
         bar = tqdm(total=total, unit=" articles", disable=not sys.stderr.isatty(), leave=False)
         with bar:
@@ -220,7 +210,7 @@ def read_watchlist(path: Path) -> Watchlist:
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:
-    with open_engine() as engine:
+    with open_engine(load_settings()) as engine:
         found = evidence_history(engine, args.url)
     if found is None:
         print(f"trialwatch: {args.url}: no stored article has this link", file=sys.stderr)
@@ -234,7 +224,7 @@ def cmd_recheck(args: argparse.Namespace) -> int:
         async with make_client() as client:
             return await recheck(engine, PageFetcher(client), datetime.now(UTC))
 
-    with open_engine() as engine:
+    with open_engine(load_settings()) as engine:
         notices = asyncio.run(run(engine))
     for notice in notices:
         print(render_notice_text(notice))

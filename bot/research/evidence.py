@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from core.research import PageBefore, SnapshotRecord, StoredArticle, Verdict
+from feeds.canonical import canonical_url
 from feeds.evidence import STAGES, WINDOW, due_stage, judge
 from feeds.extract import extract_text
 from feeds.pages import PageFetcher
@@ -128,7 +129,7 @@ def render_notice_text(notice: EvidenceNotice) -> str:
 def evidence_history(engine: Engine, url: str) -> tuple[StoredArticle, list[SnapshotRecord]] | None:
     """The stored article with this link (or canonical key) and its evidence trail."""
     with engine.connect() as connection:
-        article = find_article(connection, url)
+        article = find_article(connection, (url, canonical_url(url)))
         if article is None:
             return None
         return article, trail(connection, article.id)
