@@ -4,10 +4,13 @@
 articles (their full-text index entries and, when matched, the first-sight evidence
 snapshot), their matches and their outbox rows
 (so an article is never stored without its delivery, nor queued twice).
+`apply_many` writes several polls' outcomes the same way, in one transaction with
+one executemany per table (a commit per outlet costs more than its rows).
 """
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlalchemy import Engine, func, insert
 from sqlmodel import Session, col, select
 
@@ -18,7 +21,7 @@ from storage.db import insert_new
 from storage.errors import wrap_errors
 from storage.evidence import store_first_sight
 from storage.models import Article, Delivery, MatchRow
-from storage.outlets import write_update
+from storage.outlets import write_updates
 from storage.search import index_articles
 
 
@@ -26,10 +29,11 @@ from storage.search import index_articles
 def known_keys(engine: Engine, keys: Sequence[str]) -> set[str]:
     """The keys among `keys` already stored (by any outlet)."""
     known: set[str] = set()
-    with Session(engine) as session:
+    column = col(Article.key)
+    with engine.connect() as connection:
         for i in range(0, len(keys), IN_BATCH):
             batch = keys[i : i + IN_BATCH]
-            known.update(session.exec(select(Article.key).where(col(Article.key).in_(batch))))
+            known.update(connection.execute(sa.select(column).where(column.in_(batch))).scalars())
     return known
 
 
@@ -39,20 +43,38 @@ def apply(engine: Engine, update: OutletUpdate, intents: Sequence[ArticleIntent]
     one transaction, three batched INSERTs (per-row statements cost ~1 ms each).
     Idempotent: an article already stored (another outlet, another replica, a
     retried task) is skipped with its matches, not a unique-violation error."""
+    apply_many(engine, [(update, intents)])
+
+
+@wrap_errors
+def apply_many(
+    engine: Engine, polls: Sequence[tuple[OutletUpdate, Sequence[ArticleIntent]]]
+) -> None:
+    """`apply` for several polls in one transaction. An article key given twice is
+    stored once, for the first poll that gave it."""
     with Session(engine) as session, session.begin():
-        write_update(session, update)
-        if not intents:
+        write_updates(session, [update for update, _ in polls])
+        pairs = [(update, t) for update, intents in polls for t in intents]
+        if not pairs:
             return
-        ids = _insert_articles(session, update, intents)
-        stored = [(ids[t.article.key], t) for t in intents if t.article.key in ids]
-        texts = [(i, t.article.title, t.article.text) for i, t in stored]
-        index_articles(session.connection(), texts)
-        matched = [text for text, (_, t) in zip(texts, stored, strict=True) if t.matches]
-        store_first_sight(session.connection(), matched, update.polled_at)
+        ids = _insert_articles(session, pairs)
+        inserted = [(ids.pop(t.article.key), u, t) for u, t in pairs if t.article.key in ids]
+        stored = [(i, t) for i, _, t in inserted]
+        index_articles(
+            session.connection(), [(i, t.article.title, t.article.text) for i, t in stored]
+        )
+        store_first_sight(
+            session.connection(),
+            [
+                (i, t.article.title, t.article.text, u.polled_at)
+                for i, u, t in inserted
+                if t.matches
+            ],
+        )
         matches = [match_row(i, m) for i, t in stored for m in t.matches]
         if matches:
             session.execute(insert(MatchRow), matches)
-        outbox.queue(session, stored, update.polled_at)
+        outbox.queue(session, stored, polls[0][0].polled_at)
 
 
 @wrap_errors
@@ -74,7 +96,7 @@ def counts(engine: Engine) -> Counts:
 
 
 def _insert_articles(
-    session: Session, u: OutletUpdate, intents: Sequence[ArticleIntent]
+    session: Session, pairs: Sequence[tuple[OutletUpdate, ArticleIntent]]
 ) -> dict[str, int]:
     """Insert the articles in one statement, skipping keys already stored;
     {key: id} of the rows this statement inserted."""
@@ -91,7 +113,7 @@ def _insert_articles(
             "published_at": t.article.published,
             "seen_at": u.polled_at,
         }
-        for t in intents
+        for u, t in pairs
     ]
     statement = insert_new(session, Article).returning(col(Article.key), col(Article.id))
     return {row[0]: row[1] for row in session.execute(statement, rows)}

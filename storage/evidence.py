@@ -32,11 +32,11 @@ class PageTrail:
 
 
 def store_first_sight(
-    connection: Connection, articles: Sequence[tuple[int, str, str]], taken_at: datetime
+    connection: Connection, articles: Sequence[tuple[int, str, str, datetime]]
 ) -> None:
-    """The feed text of newly matched (id, title, text) articles, hashed: stage 0."""
+    """The feed text of newly matched (id, title, text, seen at) articles, hashed: stage 0."""
     rows = []
-    for article_id, title, text in articles:
+    for article_id, title, text, taken_at in articles:
         snapshot = snapshot_text(title, text)
         rows.append(
             {
