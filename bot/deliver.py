@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.notify import Notifier
 from bot.render import Message, NameOf, render_alert, render_digest
+from bot.stories import group_stories
 from core.errors import DeliveryError
 from storage.queries import Store
 
@@ -20,8 +21,12 @@ log = logging.getLogger(__name__)
 async def send_urgent(
     store: Store, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
 ) -> tuple[int, DeliveryError | None]:
-    """Send every pending urgent alert, oldest first."""
-    messages = [render_alert(item, tz, name_of) for item in store.pending(urgent=True)]
+    """Send every pending urgent alert, oldest first; the same story from several
+    outlets in one cycle is one alert ("also reported by")."""
+    messages = [
+        render_alert(story.lead, tz, name_of, now=now, also=story.also)
+        for story in group_stories(store.pending(urgent=True))
+    ]
     return await _send_in_order(store, notifier, messages, now)
 
 
@@ -40,7 +45,7 @@ async def _send_in_order(
     sent = 0
     for index, message in enumerate(messages):
         try:
-            await notifier.send(message.html)
+            await notifier.send(message.html, silent=message.silent)
         except DeliveryError as e:
             queued = sum(len(m.delivery_ids) for m in messages[index:])
             log.error("%s; %d deliveries stay queued", e, queued)

@@ -32,8 +32,9 @@ NETWORK_RETRIES = 3
 
 
 class Notifier(Protocol):
-    async def send(self, text_html: str) -> None:
-        """Deliver one message or raise `DeliveryError`; return only when accepted."""
+    async def send(self, text_html: str, *, silent: bool = False) -> None:
+        """Deliver one message or raise `DeliveryError`; return only when accepted.
+        `silent`: no notification sound (the digest)."""
 
 
 class ConsoleNotifier:
@@ -42,7 +43,7 @@ class ConsoleNotifier:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
-    async def send(self, text_html: str) -> None:
+    async def send(self, text_html: str, *, silent: bool = False) -> None:
         print("─" * 60, file=self.stream)
         print(to_plain(text_html), file=self.stream, flush=True)
 
@@ -76,29 +77,29 @@ class TelegramNotifier:
         self.backoff = backoff  # seconds before the first retry of a network error; doubles
         self.setting = setting  # the variable to fix when the chat is wrong
 
-    async def send(self, text_html: str) -> None:
+    async def send(self, text_html: str, *, silent: bool = False) -> None:
         try:
-            await self._send_html(text_html, splits_left=3)
+            await self._send_html(text_html, splits_left=3, silent=silent)
         except TelegramError as e:
             raise self._error(e) from None
 
-    async def _send_html(self, text_html: str, *, splits_left: int) -> None:
+    async def _send_html(self, text_html: str, *, splits_left: int, silent: bool) -> None:
         try:
-            await self._send_retrying(text_html, ParseMode.HTML)
+            await self._send_retrying(text_html, ParseMode.HTML, silent)
         except BadRequest as e:
             problem = e.message.lower()
             if "can't parse entities" in problem:
                 log.warning("Telegram rejected the HTML (%s); sending as plain text", e.message)
-                await self._send_retrying(to_plain(text_html), None)
+                await self._send_retrying(to_plain(text_html), None, silent)
             elif "message is too long" in problem and splits_left and "\n\n" in text_html:
                 # Our count and Telegram's disagreed: split between entries and send both.
                 first, second = _halves(text_html)
-                await self._send_html(first, splits_left=splits_left - 1)
-                await self._send_html(second, splits_left=splits_left - 1)
+                await self._send_html(first, splits_left=splits_left - 1, silent=silent)
+                await self._send_html(second, splits_left=splits_left - 1, silent=silent)
             else:
                 raise
 
-    async def _send_retrying(self, text: str, parse_mode: str | None) -> None:
+    async def _send_retrying(self, text: str, parse_mode: str | None, silent: bool) -> None:
         # BadRequest subclasses NetworkError but is permanent: never retry it.
         for attempt in range(NETWORK_RETRIES + 1):
             try:
@@ -107,6 +108,7 @@ class TelegramNotifier:
                     text,
                     parse_mode=parse_mode,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    disable_notification=silent,
                 )
                 return
             except (BadRequest, Forbidden, InvalidToken):

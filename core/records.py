@@ -123,6 +123,8 @@ class DeliveryItem:
     published: datetime | None
     seen: datetime
     matches: tuple[Match, ...]
+    author: str | None = None
+    lang: str = ""  # the outlet's language code
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,6 +157,8 @@ class Store:
                     published=_aware(a.published_at),
                     seen=_aware(a.seen_at) or datetime.now(UTC),
                     matches=tuple(matches.get(a.id or 0, ())),
+                    author=a.author,
+                    lang=a.lang,
                 )
                 for d, a, o in rows
             ]
