@@ -162,11 +162,11 @@ def _digest(parts: Iterable[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=8.0, help="corpus size in MB")
     parser.add_argument("--seed", type=int, default=2026, help="corpus seed")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     lists = {size: watchlist(size, random.Random(size)) for size in (10, 1_000, 10_000)}
     articles = corpus(args.mb, random.Random(args.seed))
     total = sum(len(a.encode()) for a in articles) / 1e6

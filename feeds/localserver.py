@@ -46,7 +46,9 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            server.requests.append((self.path, dict(self.headers.items())))
+            # Header names are case-insensitive and clients send them in different cases.
+            headers = {name.title(): value for name, value in self.headers.items()}
+            server.requests.append((self.path, headers))
             time.sleep(server.latency)
             canned = server.canned.get(self.path)
             if canned is not None:

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from matchers.forms import MAX_KAZAKH_REM, Stemmed, light_keys, stemmed
+from matchers.forms import MAX_KAZAKH_REM, Stemmed, stemmed
 from matchers.names import split_name
-from matchers.normalize import is_capitalized, skeleton, skeletons, tokenize
+from matchers.normalize import is_capitalized, light_keys, skeleton, skeletons, tokenize
 from matchers.watchlist import Watchlist
 
 Role = Literal["surname", "root", "given", "phrase"]

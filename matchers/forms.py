@@ -11,7 +11,7 @@ morphology runs per article word.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_key, skeletons
+from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_keys, skeletons
 
 KeyFn = Callable[[str], tuple[str, ...]]
 
@@ -141,10 +141,6 @@ def stemmed(word: str, keyed_by: KeyFn, *, place: bool = False) -> list[Stemmed]
     if len(word) >= _MIN_INFLECTING:
         results += [Stemmed(key, _NOTHING, _NOTHING, agglutinative=True) for key in keyed_by(word)]
     return results
-
-
-def light_keys(word: str) -> tuple[str, ...]:
-    return (light_key(word),)
 
 
 _INTERNED: dict[frozenset[str], frozenset[str]] = {}

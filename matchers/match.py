@@ -29,7 +29,7 @@ from core.records import MatchKind as Kind
 from matchers.compile import CompiledWatchlist, PersonIndex, Phrase, compile_index
 from matchers.forms import KAZAKH_LIGHT_REMS, KAZAKH_SKELETON_REMS, Stemmed
 from matchers.names import is_known_given_name
-from matchers.normalize import Token, has_cyrillic, light_key, skeletons, tokenize, words
+from matchers.normalize import Token, has_cyrillic, light_keys, skeletons, tokenize, words
 from matchers.snippet import snippet_around
 from matchers.watchlist import Watchlist
 
@@ -138,7 +138,8 @@ class Matcher:
         latin = not has_cyrillic(word)
         for key in skeletons(word):
             found += _probe(key, index.skeleton_stems, index.max_rem, latin, KAZAKH_SKELETON_REMS)
-        found += _probe(light_key(word), index.light_stems, index.max_rem, latin, KAZAKH_LIGHT_REMS)
+        for key in light_keys(word):
+            found += _probe(key, index.light_stems, index.max_rem, latin, KAZAKH_LIGHT_REMS)
         return tuple(dict.fromkeys(found))
 
 

@@ -8,10 +8,20 @@ Two keys, both made the same way for watchlist words and article words:
   Latin `j` is ambiguous (ж in Jandarbekov, й in Kulekbajev), so a word with a
   bare `j` has two skeletons: `skeletons(word)`.
 - `light_key(word)`: case, Unicode form, stress marks, ё/е, invisible
-  characters and Latin look-alikes inside Cyrillic words folded, nothing more.
-  For ordinary words (keywords), where skeletons would merge суд and судья.
+  characters and look-alike letters folded, nothing more. For ordinary words
+  (keywords), where skeletons would merge суд and судья.
+
+Look-alike letters (`fold_lookalikes`): a word typed in two scripts, like
+`үкiм` with a Latin i, or `vеrdict` with a Cyrillic е, is read in the script
+most of its unambiguous letters belong to, and its look-alike letters are
+turned into that script. The tables cover every Latin (and Greek) look-alike
+of a Russian, Kazakh or Ukrainian Cyrillic letter: а в е к м н о р с т у х
+(A a B E e K k M H O o P p C c T X x y), і (i, ı, I, palochka Ӏ), ї (ï), ә (ə ǝ),
+ө (ɵ θ ö), ү (y ü), ұ (ɏ), қ (ⱪ), ң (ŋ ⱨ), һ (h); and back. A Latin y inside a
+Cyrillic word may be у or ү, so such a word has two light keys (`light_keys`).
 """
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -35,12 +45,29 @@ CYRILLIC_TO_LATIN = {
 }  # fmt: skip
 _LATIN_SPECIAL = {
     "ç": "ch", "č": "ch", "ş": "sh", "š": "sh", "ș": "sh", "ŝ": "sh", "ž": "zh", "ı": "i",
-    "ə": "a", "ŋ": "n", "ß": "ss", "ø": "o", "đ": "d", "ł": "l", "æ": "ae", "œ": "oe",
+    "ə": "a", "ǝ": "a", "ɵ": "o", "ɏ": "u", "ⱪ": "q", "ⱨ": "n", "ŋ": "n", "ß": "ss", "ø": "o",
+    "đ": "d", "ł": "l", "æ": "ae", "œ": "oe",
 }  # fmt: skip
 _TRANSLIT = str.maketrans({**CYRILLIC_TO_LATIN, **_LATIN_SPECIAL})
-# Latin letters that look Cyrillic, as they appear inside Cyrillic words.
-_LOOKALIKES = str.maketrans("AaBCcEeHKMOoPpTXxy", "АаВСсЕеНКМОоРрТХху")
+# Latin and Greek letters that look like Cyrillic ones, as typed inside Cyrillic
+# words (Latin keyboards, OCR, copy-paste from PDFs). y/Y may be у or ү: both kept.
+_TO_CYRILLIC = {
+    **dict(zip("AaBCcEeHKkMOoPpTXxIiıhïÏëË", "АаВСсЕеНКкМОоРрТХхІііһїЇёЁ", strict=True)),
+    **dict(zip("əƏǝƎɵƟöÖüÜɏɎⱪⱩŋŊⱨⱧӀӏ", "әӘәӘөӨөӨүҮұҰқҚңҢңҢІі", strict=True)),
+    **dict(zip("αΑΒεΕΗιΙκΚΜοΟρΡτΤχΧΥθΘ", "аАВеЕНіІкКМоОрРтТхХУөӨ", strict=True)),
+}  # fmt: skip
+_Y_AS_STRAIGHT_U = str.maketrans("yY", "үҮ")
+_MAX_Y_READINGS = 3  # a word with more Latin y's gets two readings, not 2 ** n
+_TO_CYRILLIC_TABLE = str.maketrans({**_TO_CYRILLIC, "y": "у", "Y": "У"})
+# Cyrillic letters that look Latin, as typed inside Latin words.
+_TO_LATIN_TABLE = str.maketrans(
+    dict(zip("АаВЕеКкМНОоРрСсТХхУуҮүІіһЈјЅѕԁԛԝ", "AaBEeKkMHOoPpCcTXxYyYyIihJjSsdqw", strict=True))
+)
+_AMBIGUOUS = (
+    frozenset(_TO_CYRILLIC) | frozenset("yY") | frozenset("АаВЕеКкМНОоРрСсТХхУуҮүІіһЈјЅѕԁԛԝ")
+)
 _HAS_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_HAS_OTHER_SCRIPT = re.compile(r"[A-Za-z\u00c0-\u02af\u0370-\u03ff\u2c60-\u2c7f\u04c0\u04cf]")
 _NOT_ASCII_WORD = re.compile(r"[^a-z0-9]")
 _DIGRAPHS = re.compile(r"shch|shh|sch|sh|tch|ch|dzh|dj|zh|kh|gh|ph|ts|tz|cz|q|x|w")
 _DIGRAPH_SOUND = {
@@ -83,26 +110,69 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def light_key(word: str) -> str:
-    """Case- and form-insensitive key that keeps the word's own letters."""
+def fold_lookalikes(word: str) -> tuple[str, ...]:
+    """The word with its look-alike letters in the script of the rest of it.
+
+    `үкiм` (Latin i) → `үкім`; `vеrdict` (Cyrillic е) → `verdict`. Usually one
+    spelling; more when a Latin y inside a Cyrillic word may be у or ү. A word in
+    one script comes back unchanged. Expects NFC.
+    """
+    if not _HAS_CYRILLIC.search(word) or not _HAS_OTHER_SCRIPT.search(word):
+        return (word,)
+    cyrillic = latin = 0
+    for c in word:
+        if c in _AMBIGUOUS or not c.isalpha():
+            continue
+        if "\u0400" <= c <= "\u04ff":
+            cyrillic += 1
+        elif c.isascii():
+            latin += 1
+    if latin > cyrillic:
+        return (word.translate(_TO_LATIN_TABLE),)
+    folded = word.translate(_TO_CYRILLIC_TABLE)
+    ys = [i for i, c in enumerate(word) if c in "yY"]
+    if not ys:
+        return (folded,)
+    if len(ys) > _MAX_Y_READINGS:  # y all у, or all ү
+        return (folded, word.translate(_Y_AS_STRAIGHT_U).translate(_TO_CYRILLIC_TABLE))
+    readings = []
+    for straight in itertools.product((False, True), repeat=len(ys)):
+        letters = list(folded)
+        for i, flag in zip(ys, straight, strict=True):
+            if flag:
+                letters[i] = word[i].translate(_Y_AS_STRAIGHT_U)
+        readings.append("".join(letters))
+    return tuple(readings)
+
+
+def light_keys(word: str) -> tuple[str, ...]:
+    """Case- and form-insensitive keys that keep the word's own letters: one,
+    or two when a look-alike letter has two readings (`fold_lookalikes`)."""
     word = unicodedata.normalize("NFC", word).translate(_DROP)
-    if not word.isascii():
-        decomposed = unicodedata.normalize("NFD", word)
-        # Drop stress and other marks, but keep й (и + breve) whole.
-        kept = "".join(
-            c for i, c in enumerate(decomposed)
-            if not unicodedata.combining(c)
-            or (c == "\u0306" and i and decomposed[i - 1] in "иИ")
-        )  # fmt: skip
-        word = unicodedata.normalize("NFC", kept)
-        if _HAS_CYRILLIC.search(word):
-            word = word.translate(_LOOKALIKES)
-    return word.casefold().replace("ё", "е")
+    if word.isascii():
+        return (word.casefold(),)
+    return tuple(dict.fromkeys(_unmarked(w) for w in fold_lookalikes(word)))
+
+
+def _unmarked(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word)
+    # Drop stress and other marks, but keep й (и + breve) whole.
+    kept = "".join(
+        c for i, c in enumerate(decomposed)
+        if not unicodedata.combining(c) or (c == "\u0306" and i and decomposed[i - 1] in "иИ")
+    )  # fmt: skip
+    return unicodedata.normalize("NFC", kept).casefold().replace("ё", "е")
+
+
+def light_key(word: str) -> str:
+    """The first light key of a word (`light_keys`)."""
+    return light_keys(word)[0]
 
 
 def ascii_form(word: str) -> str:
     """The word in lower-case ASCII: Cyrillic and Kazakh transliterated, marks dropped."""
-    word = unicodedata.normalize("NFC", word).translate(_DROP).casefold().translate(_TRANSLIT)
+    word = unicodedata.normalize("NFC", word).translate(_DROP)
+    word = fold_lookalikes(word)[0].casefold().translate(_TRANSLIT)
     if not word.isascii():
         decomposed = unicodedata.normalize("NFKD", word).translate(_TRANSLIT)
         word = "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -5,8 +5,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event, inspect
+from sqlalchemy import Connection, Engine, Insert, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from sqlmodel import create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
@@ -53,12 +55,37 @@ def alembic_config(connection: Connection) -> Config:
     return config
 
 
+# pg_advisory_xact_lock keys: any constant bigint, the same in every trialwatch process.
+MIGRATION_LOCK = 0x7477_0001  # "tw" 1
+STARTUP_LOCK = 0x7477_0002  # "tw" 2
+
+
+def serialize(connection: Connection, key: int) -> None:
+    """On PostgreSQL, wait for the transaction-scoped advisory lock `key`, so that
+    replicas starting together take turns (released at commit or rollback).
+    SQLite needs none: it serializes writers itself."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 @wrap_errors
 def init_db(engine: Engine) -> None:
-    """Bring the schema up to date, keeping every row (Alembic migrations)."""
+    """Bring the schema up to date, keeping every row (Alembic migrations).
+    Replicas starting together on one PostgreSQL database migrate one at a time:
+    the first upgrades, the others wait for its commit, then find nothing to do."""
     with engine.begin() as connection:
+        serialize(connection, MIGRATION_LOCK)
         config = alembic_config(connection)
         tables = inspect(connection)
         if tables.has_table("outlet") and not tables.has_table("alembic_version"):
             command.stamp(config, FIRST_REVISION)  # made by trialwatch before migrations
         command.upgrade(config, "head")
+
+
+def insert_new(session: Session, model: type[Any]) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` (PostgreSQL and SQLite): a row whose unique
+    keys are already stored is skipped, so a retried or concurrent insert adds nothing
+    twice and raises no unique violation. RETURNING gives only the rows inserted."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()

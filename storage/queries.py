@@ -22,6 +22,7 @@ from core.records import (
     StateChange,
 )
 from feeds.decide import outlet_state
+from storage.db import STARTUP_LOCK, insert_new, serialize
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, Heartbeat, MatchRow, Outlet
 from storage.search import index_articles
@@ -39,8 +40,10 @@ class Store:
     def sync_outlets(
         self, configs: Sequence[OutletConfig], default_every: timedelta, now: datetime
     ) -> None:
-        """Make the outlet rows follow feeds.yaml; removed outlets are kept, inactive."""
+        """Make the outlet rows follow feeds.yaml; removed outlets are kept, inactive.
+        Replicas starting together sync one at a time (`serialize`)."""
         with Session(self.engine) as session:
+            serialize(session.connection(), STARTUP_LOCK)
             rows = {o.id: o for o in session.exec(select(Outlet))}
             for stored in rows.values():
                 stored.active = False
@@ -106,19 +109,19 @@ class Store:
     @wrap_errors
     def apply(self, update_: OutletUpdate, intents: Sequence[ArticleIntent]) -> None:
         """Store the outlet's fetch state, new articles, matches and deliveries at once:
-        one transaction, three batched INSERTs (per-row statements cost ~1 ms each)."""
+        one transaction, three batched INSERTs (per-row statements cost ~1 ms each).
+        Idempotent: an article already stored (another outlet, another replica, a
+        retried task) is skipped with its matches, not a unique-violation error."""
         with Session(self.engine) as session, session.begin():
             _update_outlet(session, update_, bool(intents))
             if not intents:
                 return
             ids = _insert_articles(session, update_, intents)
+            stored = [(ids[t.article.key], t) for t in intents if t.article.key in ids]
             index_articles(
-                session.connection(),
-                [(i, t.article.title, t.article.text) for i, t in zip(ids, intents, strict=True)],
+                session.connection(), [(i, t.article.title, t.article.text) for i, t in stored]
             )
-            matches = [
-                _match_row(i, m) for i, t in zip(ids, intents, strict=True) for m in t.matches
-            ]
+            matches = [_match_row(i, m) for i, t in stored for m in t.matches]
             if matches:
                 session.execute(insert(MatchRow), matches)
             deliveries = [
@@ -128,11 +131,11 @@ class Store:
                     "created_at": update_.polled_at,
                     "attempts": 0,
                 }
-                for i, t in zip(ids, intents, strict=True)
+                for i, t in stored
                 if t.deliverable
             ]
             if deliveries:
-                session.execute(insert(Delivery), deliveries)
+                session.execute(insert_new(session, Delivery), deliveries)
 
     @wrap_errors
     def pending(self, *, urgent: bool) -> list[DeliveryItem]:
@@ -295,8 +298,9 @@ def _update_outlet(session: Session, u: OutletUpdate, found_new: bool) -> None:
 
 def _insert_articles(
     session: Session, u: OutletUpdate, intents: Sequence[ArticleIntent]
-) -> list[int]:
-    """Insert the articles in one statement; their ids, in the order given."""
+) -> dict[str, int]:
+    """Insert the articles in one statement, skipping keys already stored;
+    {key: id} of the rows this statement inserted."""
     rows = [
         {
             "key": t.article.key,
@@ -312,10 +316,8 @@ def _insert_articles(
         }
         for t in intents
     ]
-    statement = insert(Article).returning(col(Article.id), sort_by_parameter_order=True)
-    ids = [i for i in session.scalars(statement, rows) if i is not None]
-    assert len(ids) == len(rows)
-    return ids
+    statement = insert_new(session, Article).returning(col(Article.key), col(Article.id))
+    return {row[0]: row[1] for row in session.execute(statement, rows)}
 
 
 # Match fields stored under another column name; `snippet_mark` is two columns.

@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 import stamina
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from feeds.localserver import OutletServer, serve
 from storage.db import make_engine
-from storage.search import drop_index
 from tests.telegram_server import FakeTelegram, fake_telegram
 
 DATA = Path(__file__).parent / "data"
@@ -50,12 +48,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def _drop_everything(url: str) -> None:
+    """Our tables, Alembic's and the task queue's (procrastinate: tables, types, functions)."""
     engine = make_engine(url)
     with engine.begin() as connection:
-        drop_index(connection)  # not a SQLModel table; it refers to article
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
 

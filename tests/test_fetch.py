@@ -1,11 +1,19 @@
 """The HTTP adapter, against a real outlet server on 127.0.0.1."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.records import OutletForPoll
-from feeds.fetch import MAX_BODY, USER_AGENT, fetch_one, make_client
+from feeds.fetch import (
+    MAX_BODY,
+    USER_AGENT,
+    fetch_all,
+    fetch_one,
+    interleave_hosts,
+    make_client,
+)
 from feeds.localserver import Canned, OutletServer
 
 pytestmark = pytest.mark.slow
@@ -81,3 +89,33 @@ async def test_connection_refused_is_an_error_value() -> None:
         result = await fetch_one(client, outlet("http://127.0.0.1:9/rss"))
     assert result.error is not None
     assert str(result.error).startswith("fetch failed: o 'http://127.0.0.1:9/rss': httpx.")
+
+
+async def test_fetching_waits_for_a_slow_consumer(outlet_server: OutletServer) -> None:
+    """Bodies are not fetched far ahead of the cycle using them: with 2 at a time, a
+    consumer busy with its first result leaves the other outlets unrequested."""
+    for i in range(20):
+        outlet_server.canned[f"/f{i}.xml"] = Canned(body=b"<rss version='2.0'/>")
+    outlets = [outlet(outlet_server.url(f"f{i}.xml")) for i in range(20)]
+    async with make_client() as client:
+        results = fetch_all(client, outlets, concurrency=2)
+        first = await anext(results)
+        await asyncio.sleep(0.5)  # long enough to fetch all 20 from loopback
+        requested = len(outlet_server.requests)
+        rest = [r async for r in results]
+    assert first.feed is not None and len(rest) == 19
+    assert requested <= 6  # 2 in flight, 2 waiting in the queue, and the one taken
+
+
+def test_outlets_are_interleaved_by_host() -> None:
+    """A host with many outlets does not hold up the others: hosts take turns."""
+    urls = ["http://a.test/1", "http://a.test/2", "http://a.test/3", "http://B.test/1"]
+    urls += ["https://c.test/1"]
+    order = [o.url for o in interleave_hosts([outlet(u) for u in urls])]
+    assert order == [
+        "http://a.test/1",
+        "http://B.test/1",
+        "https://c.test/1",
+        "http://a.test/2",
+        "http://a.test/3",
+    ]
