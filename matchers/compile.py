@@ -10,13 +10,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from matchers.families import (
+    KAZAKH_DERIVATION_REMS,
+    PREFIX_REACH,
+    expand_terms,
+    family_of,
+)
 from matchers.forms import MAX_KAZAKH_REM, Stemmed, stemmed
 from matchers.names import split_name
 from matchers.normalize import is_capitalized, light_keys, skeleton, skeletons, tokenize
 from matchers.watchlist import Watchlist
 
 Role = Literal["surname", "root", "given", "phrase"]
-Purpose = Literal["case", "everyday", "keyword", "scope", "exclude", "together", "region"]
+Purpose = Literal["case", "everyday", "keyword", "scope", "exclude", "together", "region", "sense"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +72,20 @@ class CompiledWatchlist:
     phrases: list[Phrase] = field(default_factory=list)
     patterns: list[tuple[int, int]] = field(default_factory=list)  # (case index, groups)
     max_rem: int = 0
-    _words: dict[tuple[str, bool], int] = field(default_factory=dict)
+    _words: dict[tuple[str, bool, bool, bool], int] = field(default_factory=dict)
 
-    def word(self, text: str, *, proper: bool, place: bool = False) -> int:
-        """The id of a watched word, indexing it on first sight."""
-        key = (text, proper)
+    def word(
+        self,
+        text: str,
+        *,
+        proper: bool,
+        place: bool = False,
+        family: bool = False,
+        prefix: bool = False,
+    ) -> int:
+        """The id of a watched word, indexing it on first sight. `family`: also its
+        word family (keywords); `prefix`: any word starting with it (`word*`)."""
+        key = (text, proper, family, prefix)
         if key in self._words:
             return self._words[key]
         word_id = len(self.uses)
@@ -79,7 +94,14 @@ class CompiledWatchlist:
         table, key_fn = (
             (self.skeleton_stems, skeletons) if proper else (self.light_stems, light_keys)
         )
-        for entry in stemmed(text, key_fn, place=place):
+        if prefix:
+            entries = [Stemmed(k, _NONE, _NONE, prefix=True) for k in key_fn(text)]
+            self.max_rem = max(self.max_rem, PREFIX_REACH)
+        else:
+            entries = stemmed(text, key_fn, place=place)
+            if family and not proper:
+                entries += _family_stems(text)
+        for entry in entries:
             table[entry.stem].append((entry, word_id))
             self.max_rem = max(self.max_rem, MAX_KAZAKH_REM, *(len(r) for r in entry.rems))
         return word_id
@@ -90,15 +112,34 @@ class CompiledWatchlist:
             self.anchors.add(word_id)
 
     def phrase(
-        self, text: str, purpose: Purpose, owner: int, *, names: bool = False, group: int = 0
+        self,
+        text: str,
+        purpose: Purpose,
+        owner: int,
+        *,
+        names: bool = False,
+        group: int = 0,
+        family: bool = False,
     ) -> int | None:
-        """Index a phrase; `names`: its words are names (skeleton keys, place forms)."""
+        """Index a phrase; `names`: its words are names (skeleton keys, place forms);
+        `family`: a one-word term finds its word family; `word*`: a prefix."""
         parts = [t.text for t in tokenize(text)]
         if not parts:
             return None
+        prefix = not names and text.rstrip().endswith("*")
+        last = len(parts) - 1
         # Case names are names: every word gets skeleton keys, so Qañtar oqiğasy
         # matches Қаңтар оқиғасы; keywords keep their letters (суд is not судья).
-        ids = tuple(self.word(p, proper=names, place=names) for p in parts)
+        ids = tuple(
+            self.word(
+                p,
+                proper=names,
+                place=names,
+                family=family and len(parts) == 1,
+                prefix=prefix and n == last,
+            )
+            for n, p in enumerate(parts)
+        )
         index = len(self.phrases)
         proper = names and len(parts) == 1 and is_capitalized(parts[0])
         self.phrases.append(Phrase(owner, purpose, ids, proper, group))
@@ -140,8 +181,11 @@ def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
         for phrase in case.exclude:
             index.phrase(phrase, "exclude", _entry_no(index, case.id))
     for keyword_no, keyword in enumerate(watchlist.keywords):
-        for term in keyword.terms:
-            index.phrase(term, "keyword", keyword_no)
+        expansion = expand_terms(keyword.terms, exact=keyword.exact)
+        for term in expansion.terms:
+            index.phrase(term, "keyword", keyword_no, family=not keyword.exact)
+        for phrase in expansion.context:
+            index.phrase(phrase, "sense", keyword_no)
         for term in keyword.scope:
             index.phrase(term, "scope", keyword_no)
         for phrase in keyword.exclude:
@@ -152,6 +196,19 @@ def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
         for name in (region.name, *region.aliases):
             index.phrase(name, "region", region_no, names=True)
     return index
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _family_stems(term: str) -> list[Stemmed]:
+    """A keyword word's family (задержан → задержание) and its Kazakh derivations
+    (кассация → кассациялық)."""
+    out = [Stemmed(key, KAZAKH_DERIVATION_REMS, _NONE, family=True) for key in light_keys(term)]
+    family = family_of(term)
+    if family is not None:
+        out.append(Stemmed(family.stem, family.rems, _NONE, family=True))
+    return out
 
 
 def _entry_no(index: CompiledWatchlist, entry_id: str) -> int:

@@ -46,6 +46,8 @@ _MIN_INFLECTING = 3  # shorter words match only as written (plus English -s)
 
 # Suffixes for Latin-script words: the Cyrillic ones, transliterated.
 _CYR_TO_LAT = str.maketrans(CYRILLIC_TO_LATIN)
+# Kazakh letters in the 2021 Latin alphabet (ı is і, y is ы): Kazakh-Latin text.
+_CYR_TO_LAT_2021 = str.maketrans("ыіғқңшұүәө", "yığqñşūüäö")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +58,11 @@ class Stemmed:
     rems: frozenset[str]
     female: frozenset[str]  # remainders that mark a feminine form
     agglutinative: bool = False  # Kazakh suffixes (KAZAKH_*_REMS) may follow the stem
+    family: bool = False  # a keyword's word family (matchers.families)
+    prefix: bool = False  # `word*`: anything may follow
 
     def allows(self, rem: str, kazakh_rems: frozenset[str]) -> bool:
-        return rem in self.rems or (self.agglutinative and rem in kazakh_rems)
+        return self.prefix or rem in self.rems or (self.agglutinative and rem in kazakh_rems)
 
 
 def russian_endings(word: str) -> tuple[str, list[str]]:
@@ -167,7 +171,8 @@ def _kazakh_rems(keyed_by: KeyFn, suffixes: Iterable[str] = _KK) -> frozenset[st
     """Kazakh suffixes as remainders, in Cyrillic and transliterated to Latin."""
     rems = {""}
     for suffix in suffixes:
-        for spelling in (suffix, suffix.translate(_CYR_TO_LAT)):
+        latin_2021 = suffix.translate(_CYR_TO_LAT_2021).translate(_CYR_TO_LAT)
+        for spelling in (suffix, suffix.translate(_CYR_TO_LAT), latin_2021):
             rems.update(keyed_by(spelling))
     return frozenset(rems)
 

@@ -27,6 +27,7 @@ from typing import Literal
 from core.records import Match
 from core.records import MatchKind as Kind
 from matchers.compile import CompiledWatchlist, PersonIndex, Phrase, compile_index
+from matchers.families import FAMILY_STOP
 from matchers.forms import KAZAKH_LIGHT_REMS, KAZAKH_SKELETON_REMS, Stemmed
 from matchers.names import is_known_given_name
 from matchers.normalize import Token, has_cyrillic, light_keys, skeletons, tokenize, words
@@ -36,6 +37,7 @@ from matchers.watchlist import Watchlist
 OccurrenceKind = Literal["person", "case", "keyword", "region"]
 EVERYDAY = "everyday phrase"  # a case alias that is also an everyday phrase
 SEPARATOR = "\n\n"
+OTHER_SENSE_SCORE = 0.4  # a keyword inside a sense-changing phrase (lexicon `context`)
 Hit = tuple[int, bool]  # (word id, is a feminine form)
 
 _BLOCKING = re.compile(r"[,;:()«»\"“”!?—–\[\]]|[.…](\s|$)|\n")
@@ -154,7 +156,7 @@ def _probe(
     for k in range(len(key), max(0, len(key) - max_rem) - 1, -1):
         for stemmed, word_id in table.get(key[:k], ()):
             rem = key[k:]
-            if stemmed.allows(rem, kazakh_rems):
+            if stemmed.allows(rem, kazakh_rems) and not (stemmed.family and key in FAMILY_STOP):
                 # Cyrillic -а is also a man's genitive; in Latin script it marks a woman.
                 female = rem in stemmed.female or (latin and rem == "a")
                 found.append((word_id, female))
@@ -359,14 +361,20 @@ class _Scan:
             keyword = self.ix.watchlist.keywords[phrase.owner]
             if keyword.scope and phrase.owner not in scoped:
                 continue
+            # Inside a phrase that changes its sense (a free trial): below the line.
+            other_sense = any(
+                s.owner == phrase.owner and si <= i and end <= send
+                for s, si, send, _ in phrases
+                if s.purpose == "sense"
+            )
             out.append(
                 _Found(
                     keyword.id,
                     "keyword",
                     self.tokens[i].start,
                     self.tokens[end].end,
-                    1.0,
-                    "keyword",
+                    OTHER_SENSE_SCORE if other_sense else 1.0,
+                    "keyword, other sense" if other_sense else "keyword",
                     sentence,
                 )
             )

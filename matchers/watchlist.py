@@ -19,6 +19,9 @@ keywords:
     terms: [verdict, sentenced, приговор, үкім]
     urgent: true            # a person/case match with this keyword is sent at once
     with: [Kazakhstan, Казахстан]   # optional scope: only when one of these appears
+    exact: false            # true: no court-lexicon languages, no word families
+  - id: charge
+    terms: [обвин*]         # word*: every word that starts so (обвинение, обвинительный)
 regions:                    # places that make a story regional; each item is a
   - [Kazakhstan, Kazakh, казахстанский]   # display name, then other names and forms
   - Almaty                  # or just a name
@@ -40,6 +43,7 @@ from core.yamlconf import (
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 ID_RULE = "use lowercase letters, digits, - and _"
+PREFIX_TERM = re.compile(r"[^*]*(?<=\w\w\w)\*?\Z|[^*]*\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class Keyword:
     urgent: bool = False
     scope: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    exact: bool = False  # no lexicon expansion, no word families: the terms as written
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +109,7 @@ class Watchlist:
 SECTIONS = {"defendants", "people", "cases", "keywords", "regions"}
 PERSON_KEYS = {"id", "name", "aliases", "surname", "common", "exclude"}
 CASE_KEYS = {"id", "name", "aliases", "together", "exclude", "everyday"}
-KEYWORD_KEYS = {"id", "terms", "urgent", "with", "exclude"}
+KEYWORD_KEYS = {"id", "terms", "urgent", "with", "exclude", "exact"}
 
 
 def parse_watchlist(text: str, path: str = "watchlist.yaml") -> Watchlist:
@@ -194,12 +199,19 @@ def _keyword(located: Located, key: str, item: dict[str, Any]) -> tuple[str, Key
     terms = text_list(located, f"{key}.terms", item.get("terms"))
     if "terms" in item and not terms and isinstance(item.get("terms"), list):
         located.problem(f"{key}.terms", "must list at least one term")
+    for term in terms:
+        if not PREFIX_TERM.match(term):
+            located.problem(
+                f"{key}.terms",
+                f"{term!r}: * may only end a word of three or more letters (обвин*, convict*)",
+            )
     return key, Keyword(
         id=_ident(located, key, item),
         terms=tuple(terms),
         urgent=_flag(located, f"{key}.urgent", item.get("urgent", False)),
         scope=tuple(text_list(located, f"{key}.with", item.get("with"))),
         exclude=tuple(text_list(located, f"{key}.exclude", item.get("exclude"))),
+        exact=_flag(located, f"{key}.exact", item.get("exact", False)),
     )
 
 
