@@ -20,14 +20,14 @@ def route(
     now: datetime,
 ) -> ArticleIntent:
     """The article with the matches to store, queued as the relevance rules decide
-    (`matchers.relevance.decide_delivery`). Everything in an outlet's first poll
-    that found anything (no `last_new_at` yet) is backlog: never an alert."""
+    (`matchers.relevance.decide_delivery`). What an outlet's first successful poll
+    finds is its backlog: never an alert."""
     decision = decide_delivery(
         analysis,
         watchlist,
         published=article.published,
         now=now,
-        backlog=outlet.last_new_at is None,
+        backlog=outlet.last_success_at is None,
     )
     if decision.matches:
         log.debug("%s: %s: %s (%s)", outlet.id, article.url, decision.kind, decision.reason)

@@ -68,6 +68,7 @@ class OutletForPoll:
     failures: int = 0
     last_new_at: datetime | None = None  # the last poll that found a new item
     new_gap: timedelta | None = None  # the usual time between such polls (feeds.health)
+    last_success_at: datetime | None = None  # None: never polled; its first items are backlog
 
 
 @dataclass(frozen=True, slots=True)
