@@ -21,10 +21,11 @@ from sqlalchemy import Engine
 
 from bot import services
 from bot.admin import AdminReporter
-from bot.config import config_stamp, load_config
+from bot.config import config_stamp, load_config, poll_floor_problem
 from bot.context import App
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
 from bot.settings import Settings
+from core.errors import SettingsError
 from feeds.fetch import make_client
 from matchers import compile_watchlist
 from storage import monitor
@@ -53,6 +54,8 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
     """Everything a command needs, opened in order and closed in reverse.
     With `notifier` given (demo, dry runs, tests), Telegram is not contacted at all."""
     config = load_config(settings.config_dir)
+    if problem := poll_floor_problem(config.outlets, settings.poll_every):
+        raise SettingsError(problem)
     with open_engine(settings) as engine:
         services.sync_outlets(engine, config.outlets, settings.default_every, datetime.now(UTC))
         async with contextlib.AsyncExitStack() as stack:

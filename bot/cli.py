@@ -14,11 +14,11 @@ from typing import TextIO
 
 from bot import services
 from bot.app import build_app, open_engine, run_forever
-from bot.config import load_config
+from bot.config import load_config, poll_floor_problem, read_config_text
 from bot.notify import ConsoleNotifier
 from bot.research.commands import add_commands as add_research_commands
 from bot.settings import Settings, load_settings
-from core.errors import TrialwatchError
+from core.errors import SettingsError, TrialwatchError
 from core.records import Match
 from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
@@ -149,6 +149,8 @@ async def _dry_digest(settings: Settings) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = load_settings()
     config = load_config(settings.config_dir)
+    if problem := poll_floor_problem(config.outlets, settings.poll_every):
+        raise SettingsError(problem)
     watchlist = config.watchlist
     print(
         f"{settings.config_dir}: ok: {len(config.outlets)} outlets, {len(watchlist.people)} "
@@ -185,7 +187,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_match(args: argparse.Namespace) -> int:
     path: Path = args.watchlist
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
     except OSError as e:
         raise TrialwatchError(f"{path}: cannot read the watchlist: {e.strerror}") from None
     matcher = compile_watchlist(parse_watchlist(text, str(path)))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.bounds import first_of, local_time
+from bot.bounds import clip, first_of, local_time
 from bot.stories import Story, group_stories
 from core.records import DeliveryItem, Match, StateChange
 from feeds.canonical import without_tracking
@@ -24,6 +24,13 @@ MESSAGE_LIMIT = 4096
 BUDGET = 4000  # leave a margin under Telegram's limit
 TITLE_MAX = 300
 SNIPPET_MAX = 400
+# Bounds on the parts a watchlist or a feed can make long (see bot.bounds).
+NAME_MAX = 80  # one watchlist entry's name
+REASON_MAX = 60
+MATCHED_MOST = 10  # entries named on an alert's evidence line, then "+ N more"
+MATCHED_MAX = 800  # characters of that line, tags included
+URL_MAX = 2048  # longer links are not links: no outlet needs them, Telegram may refuse them
+STATE_LINES_MOST = 30  # outlets listed in one health-change message
 _TAG = re.compile(r"<[^>]*>")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # cannot be encoded to send
@@ -78,14 +85,19 @@ def render_alert(
     now = now or item.seen
     subject = subjects_of(item)
     court = _court_word(item)
-    who = ", ".join(html.escape(_clip(name_of(m.entry_id), 100)) for m in subject[:3]) or "—"
+    names = [html.escape(_clip(name_of(m.entry_id), NAME_MAX)) for m in subject]
+    who = first_of(names, most=3, limit=3 * NAME_MAX) or "—"
     lines = [f"🔴 <b>{html.escape(_stage_label(court))} · {who}</b>", _headline(item)]
     lines.append(_where_when(item, tz, now, relative=True))
-    evidence = [f"{html.escape(_clip(m.form, 60))} ({html.escape(m.reason)})" for m in subject[:3]]
+    evidence = [
+        f"{html.escape(_clip(m.form, 60))} ({html.escape(_clip(m.reason, REASON_MAX))})"
+        for m in subject
+    ]
+    found = first_of(evidence, most=MATCHED_MOST, limit=MATCHED_MAX)
     if court is not None:
-        evidence.append(html.escape(_clip(court.form, 60)))
-    if evidence:
-        lines.append(" · ".join(evidence))
+        found += (" · " if found else "") + html.escape(_clip(court.form, 60))
+    if found:
+        lines.append(found)
     snippet = _snippet_if_new(subject[0] if subject else court, item.title)
     if snippet:
         lines.append(snippet)
@@ -218,7 +230,7 @@ def _section_rank(label: str, stories: Sequence[Story]) -> tuple[bool, int, str]
 def _heading(label: str, stories: Sequence[Story]) -> str:
     count = _plural(len(stories), "story", "stories")
     icon = "🗺" if label == REGION_SECTION else "⚖️"
-    return f"{icon} <b>{html.escape(_clip(label, 100))}</b> · {count}"
+    return f"{icon} <b>{html.escape(_clip(label, NAME_MAX))}</b> · {count}"
 
 
 def _digest_entry(
@@ -362,16 +374,15 @@ def _snippet(match: Match) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    text = " ".join(_LONE_SURROGATE.sub("\ufffd", text).split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1] + "…"
+    return clip(_LONE_SURROGATE.sub("\ufffd", text), limit)
 
 
 def _safe_url(url: str) -> str | None:
-    parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+    url = url.strip()
+    if len(url) > URL_MAX:
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 _STATE_ICON = {"ok": "✅", "failing": "⚠️", "blocked": "⛔", "broken": "🧩", "silent": "💤"}
@@ -388,7 +399,7 @@ def render_state_changes(changes: Sequence[StateChange]) -> str:
         if c.new != "ok" and c.error:
             line += f"\n<i>{html.escape(_clip(c.error, 300))}</i>"
         lines.append(line)
-    return "\n".join(lines)
+    return lines[0] + "\n" + first_of(lines[1:], most=STATE_LINES_MOST, limit=BUDGET // 2, sep="\n")
 
 
 def render_admin_error(title: str, detail: str) -> str:

@@ -94,17 +94,18 @@ async def test_unparsable_html_is_resent_as_plain_text(
     assert telegram.sent[0].get("parse_mode") is None and "<b>" not in telegram.texts[0]
 
 
-async def test_too_long_digest_is_split(
+async def test_too_long_digest_goes_out_reduced(
     store: Engine, notifier: TelegramNotifier, telegram: FakeTelegram
 ) -> None:
-    """'message is too long' splits the digest between entries; nothing is lost."""
+    """'message is too long' sends the same digest reduced (plain text), every article
+    in it once; no part of it is posted alone."""
     queue(store, ["A1", "A2", "A3", "A4"], urgent=False)
     telegram.faults = [Fault(400, "Bad Request: message is too long")]
     result = await send_digest(store, notifier, TZ, lambda e: e, NOW)
     assert result == Sent(4)
-    assert len(telegram.sent) == 2
-    for title in ("A1", "A2", "A3", "A4"):  # each article in exactly one of the two halves
-        assert sum(title in text for text in telegram.texts) == 1
+    assert len(telegram.sent) == 1 and telegram.sent[0].get("parse_mode") is None
+    for title in ("A1", "A2", "A3", "A4"):
+        assert telegram.texts[0].count(f"o.test/{title}") == 1
 
 
 async def test_forbidden_keeps_everything_queued_then_sends_oldest_first(
