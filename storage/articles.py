@@ -81,6 +81,11 @@ def counts(engine: Engine) -> Counts:
             sent=count(
                 select(func.count()).select_from(Delivery).where(col(Delivery.sent_at).is_not(None))
             ),
+            set_aside=count(
+                select(func.count())
+                .select_from(Delivery)
+                .where(col(Delivery.set_aside_at).is_not(None))
+            ),
         )
 
 
