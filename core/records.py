@@ -52,6 +52,7 @@ class OutletConfig:
     url: str
     lang: str
     every: timedelta | None = None
+    fulltext: bool = False  # fetch each new article's page for its full text
 
 
 @dataclass(frozen=True, slots=True)
