@@ -96,14 +96,19 @@ async def _telegram(
     return bot, admin
 
 
+def poll_tick(app: App) -> timedelta:
+    """How often the clock looks for due outlets: 30 s, or the shortest interval configured."""
+    return min(
+        [MAX_TICK, app.settings.default_every, *(o.every for o in app.config.outlets if o.every)]
+    )
+
+
 def build_scheduler(app: App) -> AsyncIOScheduler:
     """The poll job every tick (30 s, or the shortest interval configured), and the
     digest job every tick too: it sends each destination's digest when its time has
     come (`destinations.digest_due`: digest times, quiet hours, live config)."""
     scheduler = AsyncIOScheduler(timezone=app.settings.tz)
-    tick = min(
-        [MAX_TICK, app.settings.default_every, *(o.every for o in app.config.outlets if o.every)]
-    )
+    tick = poll_tick(app)
     scheduler.add_job(
         _poll_job,
         IntervalTrigger(seconds=tick.total_seconds()),
@@ -131,6 +136,11 @@ async def run_forever(app: App) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if app.settings.mode == "replica":
+        from bot.replica import run_replica  # procrastinate: only replicas load it
+
+        await run_replica(app, stop)
+        return
     scheduler = build_scheduler(app)
     scheduler.start()
     commands = _start_commands(app, stop)
@@ -188,7 +198,7 @@ async def _poll_job(app: App, tick: timedelta) -> None:
 
 async def _digest_job(app: App) -> None:
     async with _tracked(app):
-        await services.digest(app, datetime.now(UTC))
+        await services.due_digests(app, datetime.now(UTC))
 
 
 @contextlib.asynccontextmanager

@@ -93,7 +93,7 @@ def _setup_logging(verbose: bool) -> None:
         stream=sys.stderr,
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "procrastinate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -130,7 +130,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         if args.dry_run:
             return await _dry_digest(settings)
         async with build_app(settings) as app:
-            report = await services.digest(app, datetime.now(UTC), force=True)
+            report = await services.digest(app, datetime.now(UTC))
         for destination, count in report.sent.items():
             log.info("digest: %d articles sent to %s", count, destination)
         for destination, error in report.refused.items():
@@ -186,7 +186,7 @@ def cmd_health(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     with open_engine(settings) as engine:
-        print(services.status_text(engine, datetime.now(UTC), settings.tz))
+        print(services.status_text(engine, datetime.now(UTC), settings.tz, settings.lease))
     return 0
 
 

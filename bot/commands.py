@@ -128,7 +128,7 @@ async def test(update: Update, context: Context) -> None:
 
 async def digest(update: Update, context: Context) -> None:
     """/digest: send the pending digest to every destination now."""
-    report = await services.digest(_app(context), datetime.now(UTC), force=True)
+    report = await services.digest(_app(context), datetime.now(UTC))
     await _reply(update, replies.render_digest_sent(report.sent, report.refused))
 
 

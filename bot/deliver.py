@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from bot.notify import Notifier
 from bot.render import Message, NameOf, render_alert, render_digest
+from bot.stories import group_stories
 from core.errors import DeliveryError, MessageRefused
 from core.records import DEFAULT_DESTINATION
 from storage import outbox
@@ -52,9 +53,13 @@ async def send_urgent(
     *,
     destination: str = DEFAULT_DESTINATION,
 ) -> Sent:
-    """Send one destination's pending urgent alerts, oldest first."""
+    """Send one destination's pending urgent alerts, oldest first; the same story from
+    several outlets in one cycle is one alert ("also reported by")."""
     pending = outbox.pending(engine, urgent=True, destination=destination)
-    messages = [render_alert(item, tz, name_of) for item in pending]
+    messages = [
+        render_alert(story.lead, tz, name_of, now=now, also=story.also)
+        for story in group_stories(pending)
+    ]
     return await _send_in_order(engine, notifier, messages, now)
 
 
@@ -79,7 +84,7 @@ async def _send_in_order(
     set_aside: list[MessageRefused] = []
     for index, message in enumerate(messages):
         try:
-            await notifier.send(message.html)
+            await notifier.send(message.html, silent=message.silent)
         except MessageRefused as e:
             # This message, not the chat: set it aside so it never holds later ones back.
             log.error("%s (deliveries %s)", e, list(message.delivery_ids))

@@ -270,14 +270,32 @@ def _filter(located: Located, key: str, value: Any, watchlist: Watchlist) -> Des
     for index, lang in enumerate(sorted(languages)):
         if not LANG_PATTERN.match(lang):
             located.problem(f"{key}.languages[{index}]", f"{lang!r} is not a code like en, ru, kk")
-    regions = frozenset(
-        r.casefold() for r in text_list(located, f"{key}.regions", value.get("regions"))
-    )
+    regions = _regions(located, f"{key}.regions", value.get("regions"), watchlist)
     urgent_only = value.get("urgent_only", False)
     if not isinstance(urgent_only, bool):
         located.problem(f"{key}.urgent_only", f"expected true or false, got {urgent_only!r}")
         urgent_only = False
     return DestinationFilter(entries, cases, kinds, languages, regions, urgent_only)
+
+
+def _regions(located: Located, key: str, value: Any, watchlist: Watchlist) -> frozenset[str]:
+    """Region names (any of their forms in the watchlist's `regions:`), case-folded to
+    the name the matcher reports."""
+    names = {
+        form.casefold(): region.name.casefold()
+        for region in watchlist.regions
+        for form in (region.name, *region.aliases)
+    }
+    found = set()
+    for index, item in enumerate(text_list(located, key, value)):
+        if item.casefold() in names:
+            found.add(names[item.casefold()])
+        else:
+            known = ", ".join(r.name for r in watchlist.regions[:12]) or "none: add a regions: list"
+            located.problem(
+                f"{key}[{index}]", f"{item!r} is not a region of the watchlist; known: {known}"
+            )
+    return frozenset(found)
 
 
 def _members(

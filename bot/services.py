@@ -21,13 +21,13 @@ from bot.health import Verdict, judge
 from bot.render import render_admin_error, render_state_changes
 from bot.replies import CASE_PAGE, StatusView
 from bot.research.search import search as research_search
-from bot.status import render_status
+from bot.status import render_replicas, render_status
 from core.errors import ConfigError, StorageError
-from core.records import Match, OutletConfig
+from core.records import Match, OutletConfig, StateChange
 from feeds.canonical import canonical_url
 from feeds.outlets import plan_sync
 from matchers import compile_watchlist
-from storage import articles, monitor, outbox, outlets
+from storage import articles, monitor, outbox, outlets, replicas
 from storage.lookup import (
     ArticleDetail,
     ArticleLine,
@@ -80,24 +80,37 @@ async def poll(
     """One poll cycle (`bot.cycle.run_cycle`), then the health changes to the admin
     chat and the urgent alerts to every destination."""
     report = await run_cycle(app.cycle_deps(), now, every_outlet=every_outlet, tick=tick)
-    if report.changes:
-        await app.admin.announce(render_state_changes(report.changes))
+    await announce_changes(app, report.changes)
     await send_alerts(app, now)
     return report
 
 
-async def send_alerts(app: App, now: datetime) -> None:
+async def announce_changes(app: App, changes: Sequence[StateChange]) -> None:
+    """Outlet health changes to the admin chat."""
+    if changes:
+        await app.admin.announce(render_state_changes(changes))
+
+
+async def send_alerts(app: App, now: datetime) -> Sent:
     """Every destination's pending urgent alerts, the destinations side by side: one that
-    refuses or is slow never holds the others back."""
-    await asyncio.gather(*(_alerts(app, d, now) for d in app.destinations))
+    refuses or is slow never holds the others back. The total: articles sent, the first
+    refusal, every message set aside."""
+    results = await asyncio.gather(*(_alerts(app, d, now) for d in app.destinations))
+    errors = [s.error for s in results if s.error is not None]
+    return Sent(
+        sum(s.count for s in results),
+        errors[0] if errors else None,
+        tuple(m for s in results for m in s.set_aside),
+    )
 
 
-async def _alerts(app: App, d: Destination, now: datetime) -> None:
+async def _alerts(app: App, d: Destination, now: datetime) -> Sent:
     async with app.sending(d):
         sent = await send_urgent(
             app.engine, app.sender(d), d.tz, app.name_of, now, destination=d.id
         )
     await _delivered(app, d, sent)
+    return sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,16 +120,26 @@ class DigestReport:
     sent: dict[str, int] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def count(self) -> int:
+        return sum(self.sent.values())
 
-async def digest(app: App, now: datetime, *, force: bool = False) -> DigestReport:
-    """Send the digest of every destination whose digest time has come
-    (`destinations.digest_due`: its times, its quiet hours), or of all of them now
-    with `force` (`trialwatch digest`, /digest)."""
+
+async def digest(app: App, now: datetime) -> DigestReport:
+    """Send every destination's pending digest now (`trialwatch digest`, /digest)."""
+    return await _digests(app, app.destinations, now)
+
+
+async def due_digests(app: App, now: datetime) -> DigestReport:
+    """Send the digest of each destination whose digest time has come
+    (`destinations.digest_due`: its times, its quiet hours); the digest job's tick."""
     due = [
-        d
-        for d in app.destinations
-        if force or digest_due(d, app.digests_at.get(d.id, app.started_at), now)
+        d for d in app.destinations if digest_due(d, app.digests_at.get(d.id, app.started_at), now)
     ]
+    return await _digests(app, due, now)
+
+
+async def _digests(app: App, due: Sequence[Destination], now: datetime) -> DigestReport:
     results = await asyncio.gather(*(_digest(app, d, now) for d in due))
     pairs = list(zip(due, results, strict=True))
     return DigestReport(
@@ -149,17 +172,26 @@ async def preview_digest(app: App, now: datetime) -> int:
     return shown
 
 
-def status_text(engine: Engine, now: datetime, tz: ZoneInfo) -> str:
-    """Each outlet's health, then how many articles are stored and queued where."""
+REPLICAS_SHOWN = timedelta(days=1)  # `status` lists replicas that beat this recently
+
+
+def status_text(engine: Engine, now: datetime, tz: ZoneInfo, lease: timedelta) -> str:
+    """Each outlet's health, how many articles are stored and queued (per destination),
+    and the replicas seen in the last day (replica mode; `lease`: TRIALWATCH_REPLICA_LEASE)."""
     counts = articles.counts(engine)
     queued = outbox.queued_by_destination(engine)
-    where = ", ".join(f"{d} {n}" for d, n in sorted(queued.items())) or "none"
-    return (
+    where = ", ".join(f"{d} {n}" for d, n in sorted(queued.items()))
+    text = (
         render_status(outlets.outlet_status(engine), now, tz)
         + f"\n\n{counts.articles} articles stored, {counts.queued} deliveries queued"
         + (f" ({where})" if queued else "")
         + (f", {counts.set_aside} set aside (refused by Telegram)" if counts.set_aside else "")
     )
+    seen = replicas.replicas(engine, since=now - REPLICAS_SHOWN)
+    if seen:
+        text += f"\n\nreplicas (heartbeat in the last {REPLICAS_SHOWN.days * 24} h):\n"
+        text += render_replicas(seen, now, tz, lease)
+    return text
 
 
 def health(engine: Engine, now: datetime) -> Verdict:

@@ -66,6 +66,8 @@ def pending(
                     published=aware(a.published_at),
                     seen=seen,
                     matches=tuple(matches.get(a.id or 0, ())),
+                    author=a.author,
+                    lang=a.lang,
                 )
             )
         return items

@@ -28,6 +28,8 @@ cases:
   - {id: salt-lake, name: Salt Lake affair}
 keywords:
   - {id: verdict, terms: [verdict], urgent: true}
+regions:
+  - [Mangystau, Мангистауский]
 """,
     "w.yaml",
 )
@@ -44,7 +46,7 @@ destinations:
       entries: [semirova]
       kinds: [person, case]
       languages: [ru, kk]
-      regions: [Mangystau]
+      regions: [Мангистауский]
     digest_at: "08:00, 20:00"
     quiet: "22:00-07:00"
     timezone: Asia/Aqtau
@@ -121,6 +123,11 @@ BAD = [
         "destinations:\n  - {id: a, chat: -1001, filter: {urgent: true}}\n",
         "d.yaml:2: destinations[0].filter.urgent: unknown key; allowed keys are cases, entries",
         id="misspelt filter key",
+    ),
+    pytest.param(
+        "destinations:\n  - {id: a, chat: -1001, filter: {regions: [Atlantis]}}\n",
+        "d.yaml:2: destinations[0].filter.regions[0]: 'Atlantis' is not a region of the watchlist",
+        id="unknown region",
     ),
     pytest.param(
         "destinations:\n  - {id: a, chat: -1001, timezone: Almaty}\n",

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import build_app
 from bot.context import App
-from bot.services import DigestReport, digest, poll, send_alerts, status_view
+from bot.services import DigestReport, digest, due_digests, poll, send_alerts, status_view
 from bot.settings import load_settings
 from feeds.localserver import serve
 from tests.conftest import TOKEN
@@ -108,15 +108,15 @@ async def test_filters_topics_and_quiet_hours(app: App, telegram: FakeTelegram) 
     assert count(desk(), "Verdict for Lyazzat Semirova") == 1
     assert all(m.get("message_thread_id") == TOPIC for m in telegram.sent if m["chat_id"] == DESK)
 
-    assert await digest(app, at(9)) == DigestReport({"main": 2}, {})
+    assert await due_digests(app, at(9)) == DigestReport({"main": 2}, {})
     assert count(main(), "Dauren Orazbek appeal") == 1 and count(main(), "witnesses") == 1
     assert count(desk(), "witnesses") == 0  # quiet: held
 
-    assert await digest(app, at(11)) == DigestReport({}, {})
-    assert await digest(app, at(12)) == DigestReport({"desk": 1}, {})
+    assert await due_digests(app, at(11)) == DigestReport({}, {})
+    assert await due_digests(app, at(12)) == DigestReport({"desk": 1}, {})
     assert count(desk(), "witnesses") == 1
     assert count(desk(), "Orazbek") == 0  # not the desk's case
-    assert await digest(app, at(13)) == DigestReport({}, {})
+    assert await due_digests(app, at(13)) == DigestReport({}, {})
     await send_alerts(app, at(13))
     assert len(telegram.sent) == 4  # main: alert + digest; desk: alert + digest
 
@@ -128,8 +128,8 @@ async def test_one_destination_refusing_does_not_hold_the_other(
     messages stay queued and go out once, when it accepts again."""
     telegram.refusing[str(DESK)] = Fault(403, "Forbidden: bot is not a member of the chat")
     await poll(app, at(8), every_outlet=True)
-    assert await digest(app, at(9)) == DigestReport({"main": 2}, {})
-    report = await digest(app, at(12))
+    assert await due_digests(app, at(9)) == DigestReport({"main": 2}, {})
+    report = await due_digests(app, at(12))
     refused = report.refused["desk"]
     assert report.sent == {} and "Forbidden" in refused and "destinations.yaml" in refused
     assert count(telegram.texts_to(telegram.chat_id), "Verdict") == 1
@@ -139,9 +139,9 @@ async def test_one_destination_refusing_does_not_hold_the_other(
     del telegram.refusing[str(DESK)]
     await send_alerts(app, at(13))
     assert count(telegram.texts_to(DESK, TOPIC), "Verdict") == 1
-    assert (await digest(app, at(13), force=True)).sent == {"desk": 1}
+    assert (await digest(app, at(13))).sent == {"desk": 1}
     await send_alerts(app, at(14))
-    assert await digest(app, at(14), force=True) == DigestReport({}, {})
+    assert await digest(app, at(14)) == DigestReport({}, {})
     assert count(telegram.texts, "Verdict for Lyazzat Semirova") == 2  # once per destination
     assert status_view(app).queued == {}
 
@@ -149,6 +149,6 @@ async def test_one_destination_refusing_does_not_hold_the_other(
 async def test_digest_asked_twice_at_once_goes_out_once(app: App, telegram: FakeTelegram) -> None:
     """/digest while the digest job is sending: each article still reaches a place once."""
     await poll(app, at(8), every_outlet=True)
-    await asyncio.gather(*(digest(app, at(12), force=True) for _ in range(3)))
+    await asyncio.gather(*(digest(app, at(12)) for _ in range(3)))
     assert count(telegram.texts_to(telegram.chat_id), "Dauren Orazbek appeal") == 1
     assert count(telegram.texts_to(DESK, TOPIC), "witnesses") == 1
