@@ -1,6 +1,7 @@
 """Destinations: the file is validated like the others, filters route each article,
 digests keep their own times and quiet hours. Pure: no database, no Telegram."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -217,3 +218,32 @@ def test_shipped_example_is_valid() -> None:
     found = parse_destinations(example.read_text(encoding="utf-8"), str(example), watchlist)
     assert [d.id for d in found] == ["default", "january-desk", "alerts"]
     assert found[1].topic == 42 and found[2].filter.urgent_only
+
+
+def test_route_through_the_matcher_and_relevance_rules() -> None:
+    """The cycle's route stage: the real matcher's analysis, the relevance decision, the
+    regions the article names, then each destination's filter."""
+    from datetime import timedelta
+
+    from bot.route import route
+    from core.records import OutletForPoll, ParsedArticle
+    from matchers import compile_watchlist
+
+    matcher = compile_watchlist(WATCHLIST)
+    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    outlet = OutletForPoll("o", "O", "https://o.test/rss", "ru", timedelta(minutes=15))
+    outlet = replace(outlet, last_success_at=now - timedelta(hours=1))
+    destinations = parse_destinations(FULL, "d.yaml", WATCHLIST)
+
+    def routed(title: str) -> tuple[str, ...]:
+        article = ParsedArticle(
+            f"https://o.test/{title}", "https://o.test/x", None, title, "", None, now
+        )
+        intent = route(
+            article, outlet, matcher.analyse(title, "", "ru"), WATCHLIST, now, destinations
+        )
+        return intent.destinations if intent.deliverable else ()
+
+    assert routed("Lyazzat Semirova spoke to the press in Mangystau") == ("main", "salt-desk")
+    assert routed("Lyazzat Semirova spoke to the press") == ("main",)
+    assert routed("Nothing about anyone") == ()
