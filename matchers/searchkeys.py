@@ -31,6 +31,8 @@ MIN_PREFIX = 3  # a shorter name stem would ask the index for most articles
 def fold(text: str) -> str:
     """Case-folded, compatibility-decomposed, marks dropped: `Ёлка` → `елка`."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if decomposed.isascii():  # no marks to drop: skip the step per character
+        return decomposed
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
