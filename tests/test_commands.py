@@ -151,7 +151,7 @@ async def test_status(bot: FakeTelegram) -> None:
     """/status: each outlet with its health and last success, the queue, the last cycle."""
     text = await text_of(bot, "/status")
     assert "<b>steppe</b> ok · last success" in text
-    assert "Queued: default: 25" in text  # the hearings wait for the digest
+    assert "Queued: default: 26" in text  # a first poll is backlog: all wait for the digest
     assert "Last poll cycle:" in text
 
 
@@ -192,7 +192,7 @@ async def test_why(bot: FakeTelegram) -> None:
     text = await text_of(bot, "/why https://steppe.test/semirova-verdict")
     assert "Lyazzat Semirova" in text and "1.00 full name" in text
     assert "“Salt Lake affair”" in text and "“Verdict”" in text
-    assert "→ default: alert, sent" in text
+    assert "→ default: digest, queued" in text  # a first poll's backlog is never an alert
     assert "No stored article" in await text_of(bot, "/why https://elsewhere.test/x")
 
 
@@ -207,7 +207,7 @@ async def test_test(bot: FakeTelegram) -> None:
 async def test_digest(bot: FakeTelegram) -> None:
     """/digest sends the pending digest now and says how many went where."""
     text = await text_of(bot, "/digest")
-    assert "default: 25 sent" in text
+    assert "default: 26 sent" in text
     assert any("day-25" in t for t in bot.texts_to(bot.chat_id))
     assert "nothing is pending" in await text_of(bot, "/digest")
 

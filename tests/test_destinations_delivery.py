@@ -4,7 +4,7 @@ destination refusing never holds the others back."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,11 +32,22 @@ cases:
 keywords:
   - {id: verdict, terms: [verdict], urgent: true}
 """
+NEWS = ("Weather: snow in the steppe", "https://steppe.test/weather")  # matches nothing
 ITEMS = [
     ("Dauren Orazbek appeal heard", "https://steppe.test/orazbek-appeal"),
     ("Salt Lake affair: witnesses questioned", "https://steppe.test/salt-lake-witnesses"),
     ("Verdict for Lyazzat Semirova in the Salt Lake affair", "https://steppe.test/verdict"),
 ]
+
+
+def rss(items: list[tuple[str, str]]) -> str:
+    body = "".join(
+        f"<item><title>{t}</title><link>{link}</link><description>{t}.</description></item>"
+        for t, link in items
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>s</title>{body}</channel></rss>'
+    )
 
 
 def destinations_yaml(main_chat: str) -> str:
@@ -56,7 +67,8 @@ destinations:
 
 
 def at(hour: int) -> datetime:
-    return datetime(2026, 12, 1, hour, 0, tzinfo=ALMATY)
+    """A moment given in Almaty time, as UTC (what the app stores)."""
+    return datetime(2026, 12, 1, hour, 0, tzinfo=ALMATY).astimezone(UTC)
 
 
 @pytest.fixture
@@ -65,14 +77,7 @@ async def app(
 ) -> AsyncIterator[App]:
     feeds = tmp_path / "feeds"
     feeds.mkdir()
-    items = "".join(
-        f"<item><title>{t}</title><link>{link}</link><description>{t}.</description></item>"
-        for t, link in ITEMS
-    )
-    (feeds / "steppe.xml").write_text(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>s</title>{items}</channel></rss>',
-        encoding="utf-8",
-    )
+    (feeds / "steppe.xml").write_text(rss([NEWS]), encoding="utf-8")
     config = tmp_path / "config"
     config.mkdir()
     (config / "watchlist.yaml").write_text(WATCHLIST, encoding="utf-8")
@@ -90,6 +95,8 @@ async def app(
         monkeypatch.setenv("TRIALWATCH_TELEGRAM_API", telegram.base_url)
         async with build_app(load_settings()) as app:
             app.started_at = at(8) - timedelta(minutes=30)
+            await poll(app, at(7), every_outlet=True)  # the outlet's first poll: no backlog
+            (feeds / "steppe.xml").write_text(rss([NEWS, *ITEMS]), encoding="utf-8")
             yield app
 
 
