@@ -11,7 +11,7 @@ morphology runs per article word.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_keys, skeletons
+from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_keys, loosen, skeletons
 
 KeyFn = Callable[[str], tuple[str, ...]]
 
@@ -180,3 +180,6 @@ def _kazakh_rems(keyed_by: KeyFn, suffixes: Iterable[str] = _KK) -> frozenset[st
 KAZAKH_SKELETON_REMS = _kazakh_rems(skeletons)
 KAZAKH_LIGHT_REMS = _kazakh_rems(light_keys)
 MAX_KAZAKH_REM = max(len(r) for r in KAZAKH_SKELETON_REMS | KAZAKH_LIGHT_REMS)
+# The same suffixes under the loose key (matchers.normalize.loose_skeletons),
+# loosened as they stand inside a word (after its first letter).
+KAZAKH_LOOSE_REMS = frozenset(loosen("b" + r)[1:] for r in KAZAKH_SKELETON_REMS)
