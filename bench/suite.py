@@ -11,7 +11,7 @@ measures, round-robin in the same run:
 - aiohttp: the best raw Python client, GET and read the body, nothing else, with the
   same connection limits as trialwatch;
 - trialwatch: its fetch stage alone (`fetch_all`), fetch + parse, and whole cycles
-  (`run_cycle`: fetch, parse, match, store, urgent alerts to a discarding notifier)
+  (`bot.services.poll`: the cycle, then urgent alerts to a discarding notifier)
   on a fresh SQLite database (or --postgres URL).
 
 Each figure is the median of --runs runs (min–max beside it). With added latency the
@@ -43,7 +43,8 @@ import feedparser
 
 from bench import match as bench_match
 from bench.feedgen import people, watchlist_yaml, write_feeds
-from bot.app import App, build_app, run_cycle
+from bot.app import App, build_app
+from bot.services import poll
 from bot.settings import Settings
 from core.records import OutletForPoll
 from feeds import fetch
@@ -174,7 +175,7 @@ async def loop_lag() -> AsyncIterator[list[float]]:
 async def cycle(app: App, case: str, figures: Figures) -> int:
     wall, cpu = time.perf_counter(), time.process_time()
     async with loop_lag() as lag:
-        results = await run_cycle(app, datetime.now(UTC), every_outlet=True)
+        results = (await poll(app, datetime.now(UTC), every_outlet=True)).results
     figures.add(case, time.perf_counter() - wall, time.process_time() - cpu, lag[0])
     failed = [r for r in results if r.error]
     assert not failed, failed[0].error

@@ -1,62 +1,52 @@
-"""Wiring: the one module that joins feeds, matchers, storage and Telegram.
+"""Wiring: the one place that builds trialwatch's parts and joins them.
 
-`build_app(settings)` loads the config, opens the database and builds the
-httpx client and the notifier. `run_cycle` is one poll cycle plus urgent
-alerts; `run_forever` schedules cycles and digests on an APScheduler
-`AsyncIOScheduler` that this app owns (so polling works with no Telegram token).
+`build_app(settings)` loads the config, opens the database and builds the httpx
+client and the notifiers; `open_engine(settings)` is the database alone, for the
+commands that need nothing else. `run_forever` schedules the jobs on an
+APScheduler `AsyncIOScheduler` that this app owns (so polling works with no
+Telegram token). Jobs and commands call the same functions in `bot.services`.
 """
 
 import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
 
+from bot import services
 from bot.admin import AdminReporter
-from bot.config import Config, config_stamp, load_config
-from bot.deliver import send_digest, send_urgent
+from bot.config import config_stamp, load_config, poll_floor_problem
+from bot.context import App
 from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
-from bot.render import render_admin_error, render_state_changes
 from bot.settings import Settings
-from core.errors import ConfigError, DeliveryError
-from core.records import Match, ParsedArticle
-from feeds.decide import due_by
+from core.errors import SettingsError
 from feeds.fetch import make_client
-from feeds.poll import poll_outlets
-from feeds.records import PollResult
-from matchers import Matcher, compile_watchlist, is_urgent
+from matchers import compile_watchlist
+from storage import monitor
 from storage.db import init_db, make_engine
-from storage.queries import Store
+
+__all__ = ["App", "build_app", "build_scheduler", "open_engine", "run_forever"]
 
 log = logging.getLogger(__name__)
 MAX_TICK = timedelta(seconds=30)
 
 
-@dataclass
-class App:
-    settings: Settings
-    config: Config
-    matcher: Matcher
-    store: Store
-    client: httpx.AsyncClient
-    notifier: Notifier
-    admin: AdminReporter
-    config_stamp: tuple[float, ...] = ()
-    jobs: set[asyncio.Task[None]] = field(default_factory=set)  # running poll/digest jobs
-
-    def match(self, article: ParsedArticle, lang: str) -> tuple[tuple[Match, ...], bool]:
-        matches = self.matcher.match(article.title, article.text, lang)
-        return tuple(matches), is_urgent(matches, self.config.watchlist)
-
-    def name_of(self, entry_id: str) -> str:
-        return self.config.watchlist.name_of(entry_id)
+@contextlib.contextmanager
+def open_engine(settings: Settings, *, migrate: bool = True) -> Iterator[Engine]:
+    """The database, migrated unless `migrate` is False; disposed on exit."""
+    engine = make_engine(settings.database_url)
+    try:
+        if migrate:
+            init_db(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @contextlib.asynccontextmanager
@@ -64,24 +54,23 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
     """Everything a command needs, opened in order and closed in reverse.
     With `notifier` given (demo, dry runs, tests), Telegram is not contacted at all."""
     config = load_config(settings.config_dir)
-    engine = make_engine(settings.database_url)
-    init_db(engine)
-    store = Store(engine)
-    store.sync_outlets(config.outlets, settings.default_every, datetime.now(UTC))
-    async with contextlib.AsyncExitStack() as stack:
-        client = await stack.enter_async_context(make_client())
-        channel, admin = (notifier, None) if notifier else await _notifiers(settings, stack)
-        yield App(
-            settings,
-            config,
-            compile_watchlist(config.watchlist),
-            store,
-            client,
-            channel,
-            AdminReporter(admin),
-            config_stamp(settings.config_dir),
-        )
-    engine.dispose()
+    if problem := poll_floor_problem(config.outlets, settings.poll_every):
+        raise SettingsError(problem)
+    with open_engine(settings) as engine:
+        services.sync_outlets(engine, config.outlets, settings.default_every, datetime.now(UTC))
+        async with contextlib.AsyncExitStack() as stack:
+            client = await stack.enter_async_context(make_client())
+            channel, admin = (notifier, None) if notifier else await _notifiers(settings, stack)
+            yield App(
+                settings,
+                config,
+                compile_watchlist(config.watchlist),
+                engine,
+                client,
+                channel,
+                AdminReporter(admin),
+                config_stamp(settings.config_dir),
+            )
 
 
 async def _notifiers(
@@ -98,65 +87,6 @@ async def _notifiers(
     if admin_chat is not None:
         admin = TelegramNotifier(bot, admin_chat, setting="TRIALWATCH_TELEGRAM_ADMIN_CHAT")
     return TelegramNotifier(bot, settings.chat_id), admin
-
-
-async def reload_config_if_changed(app: App, now: datetime) -> bool:
-    """Pick up edits to config/*.yaml; a bad edit keeps the last good config running."""
-    stamp = config_stamp(app.settings.config_dir)
-    if stamp == app.config_stamp:
-        return False
-    app.config_stamp = stamp
-    try:
-        config = load_config(app.settings.config_dir)
-    except ConfigError as e:
-        log.error("config not reloaded, the last good config keeps running:\n%s", e)
-        await app.admin.report(
-            "config",
-            render_admin_error("config edit refused, the last good config keeps running", str(e)),
-        )
-        return False
-    app.config, app.matcher = config, compile_watchlist(config.watchlist)
-    app.store.sync_outlets(config.outlets, app.settings.default_every, now)
-    app.admin.resolved("config")
-    log.info(
-        "config reloaded: %d outlets, %d watchlist entries",
-        len(config.outlets),
-        len(config.watchlist.entry_ids()),
-    )
-    return True
-
-
-async def run_cycle(
-    app: App, now: datetime, *, every_outlet: bool = False, tick: timedelta = timedelta(0)
-) -> list[PollResult]:
-    """Poll due outlets (or all of them), store what is new, send urgent alerts.
-    `tick`: the scheduler's interval; outlets due within half of it count as due now."""
-    outlets = app.store.outlets_for_poll(None if every_outlet else due_by(now, tick))
-    results = [r async for r in poll_outlets(app.client, outlets, app.store, app.match, now)]
-    changes = app.store.refresh_states(now)
-    if changes:
-        await app.admin.announce(render_state_changes(changes))
-    await _delivered(
-        app, await send_urgent(app.store, app.notifier, app.settings.tz, app.name_of, now)
-    )
-    return results
-
-
-async def run_digest(app: App, now: datetime) -> int:
-    result = await send_digest(app.store, app.notifier, app.settings.tz, app.name_of, now)
-    await _delivered(app, result)
-    return result[0]
-
-
-async def _delivered(app: App, result: tuple[int, DeliveryError | None]) -> None:
-    sent, error = result
-    if error is not None:
-        await app.admin.report(
-            "delivery",
-            render_admin_error("Telegram refuses messages; they stay queued", str(error)),
-        )
-    elif sent:
-        app.admin.resolved("delivery")
 
 
 def build_scheduler(app: App) -> AsyncIOScheduler:
@@ -189,7 +119,7 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
 
 async def run_forever(app: App) -> None:
     """Poll on schedule and send digests until SIGINT or SIGTERM."""
-    app.store.monitor_started(datetime.now(UTC), app.settings.default_every)
+    monitor.monitor_started(app.engine, datetime.now(UTC), app.settings.default_every)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -227,14 +157,14 @@ async def _let_jobs_finish(app: App) -> None:
 async def _poll_job(app: App, tick: timedelta) -> None:
     async with _tracked(app):
         now = datetime.now(UTC)  # one clock reading per cycle, as close to the tick as can be
-        await reload_config_if_changed(app, now)
-        await run_cycle(app, now, tick=tick)
-        app.store.cycle_finished(datetime.now(UTC))
+        await services.reload_config_if_changed(app, now)
+        await services.poll(app, now, tick=tick)
+        monitor.cycle_finished(app.engine, datetime.now(UTC))
 
 
 async def _digest_job(app: App) -> None:
     async with _tracked(app):
-        await run_digest(app, datetime.now(UTC))
+        await services.digest(app, datetime.now(UTC))
 
 
 @contextlib.asynccontextmanager

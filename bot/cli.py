@@ -12,20 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import build_app, run_cycle, run_digest, run_forever
-from bot.config import load_config
-from bot.health import judge
+from bot import services
+from bot.app import build_app, open_engine, run_forever
+from bot.config import load_config, poll_floor_problem, read_config_text
 from bot.notify import ConsoleNotifier
-from bot.render import render_digest
 from bot.research.commands import add_commands as add_research_commands
 from bot.settings import Settings, load_settings
-from bot.status import render_status
-from core.errors import StorageError, TrialwatchError
+from core.errors import SettingsError, TrialwatchError
 from core.records import Match
 from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
-from storage.db import init_db, make_engine
-from storage.queries import Store
+from storage import articles
 
 log = logging.getLogger("trialwatch")
 
@@ -110,8 +107,8 @@ async def _run(settings: Settings, *, once: bool) -> int:
         if not once:
             await run_forever(app)
             return 0
-        results = await run_cycle(app, datetime.now(UTC), every_outlet=True)
-        _report(results)
+        report = await services.poll(app, datetime.now(UTC), every_outlet=True)
+        _report(report.results)
     return 0
 
 
@@ -133,8 +130,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
         if args.dry_run:
             return await _dry_digest(settings)
         async with build_app(settings) as app:
-            sent = await run_digest(app, datetime.now(UTC))
-            log.info("digest: %d articles sent", sent)
+            sent = await services.digest(app, datetime.now(UTC))
+            log.info("digest: %d articles sent", sent.count)
         return 0
 
     return asyncio.run(digest())
@@ -143,10 +140,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
 async def _dry_digest(settings: Settings) -> int:
     """Print the pending digest as console mode would; mark nothing sent."""
     async with build_app(settings, notifier=ConsoleNotifier()) as app:
-        items = app.store.pending(urgent=False)
-        for message in render_digest(items, app.settings.tz, app.name_of, datetime.now(UTC)):
-            await app.notifier.send(message.html)
-    if not items:
+        shown = await services.preview_digest(app, datetime.now(UTC))
+    if not shown:
         print("(the digest is empty: no pending articles)")
     return 0
 
@@ -154,6 +149,8 @@ async def _dry_digest(settings: Settings) -> int:
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = load_settings()
     config = load_config(settings.config_dir)
+    if problem := poll_floor_problem(config.outlets, settings.poll_every):
+        raise SettingsError(problem)
     watchlist = config.watchlist
     print(
         f"{settings.config_dir}: ok: {len(config.outlets)} outlets, {len(watchlist.people)} "
@@ -162,54 +159,35 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _open_store(settings: Settings, *, migrate: bool) -> Iterator[Store]:
-    engine = make_engine(settings.database_url)
-    try:
-        if migrate:
-            init_db(engine)
-        yield Store(engine)
-    finally:
-        engine.dispose()
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     cmd_check_config(args)
-    with _open_store(settings, migrate=True) as store:
-        counts = store.counts()
-        where = store.engine.url.render_as_string(hide_password=True)
-    queued = counts["deliveries"] - counts["sent"]
-    print(f"database ok ({where}): {counts['articles']} articles, {queued} queued")
+    with open_engine(settings) as engine:
+        counts = articles.counts(engine)
+        where = engine.url.render_as_string(hide_password=True)
+    print(f"database ok ({where}): {counts.articles} articles, {counts.queued} queued")
     return 0
 
 
 def cmd_health(args: argparse.Namespace) -> int:
     settings = load_settings()
-    with _open_store(settings, migrate=False) as store:
-        try:
-            healthy, reason = judge(store.heartbeat(), datetime.now(UTC))
-        except StorageError as e:
-            healthy, reason = False, f"unhealthy: {e}"
-    print(reason)
-    return 0 if healthy else 1
+    with open_engine(settings, migrate=False) as engine:
+        verdict = services.health(engine, datetime.now(UTC))
+    print(verdict.reason)
+    return 0 if verdict.healthy else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
-    with _open_store(settings, migrate=True) as store:
-        rows = store.outlet_status()
-        counts = store.counts()
-    print(render_status(rows, datetime.now(UTC), settings.tz))
-    queued = counts["deliveries"] - counts["sent"]
-    print(f"\n{counts['articles']} articles stored, {queued} deliveries queued")
+    with open_engine(settings) as engine:
+        print(services.status_text(engine, datetime.now(UTC), settings.tz))
     return 0
 
 
 def cmd_match(args: argparse.Namespace) -> int:
     path: Path = args.watchlist
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
     except OSError as e:
         raise TrialwatchError(f"{path}: cannot read the watchlist: {e.strerror}") from None
     matcher = compile_watchlist(parse_watchlist(text, str(path)))

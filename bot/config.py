@@ -1,11 +1,14 @@
 """The two files users edit, read from TRIALWATCH_CONFIG_DIR."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core.errors import ConfigError, ConfigProblem
 from core.records import OutletConfig
-from feeds.outlets import parse_outlets
+from feeds.decode import CP1251, charset_of
+from feeds.outlets import MIN_EVERY, parse_duration, parse_outlets
 from matchers import Watchlist, parse_watchlist
 
 CONFIG_FILES = ("feeds.yaml", "watchlist.yaml")
@@ -27,11 +30,13 @@ def load_config(config_dir: Path) -> Config:
     for name in CONFIG_FILES:
         path = config_dir / name
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_config_text(path)
             if name == "feeds.yaml":
                 outlets = parse_outlets(text, str(path))
             else:
                 watchlist = parse_watchlist(text, str(path))
+                if not watchlist.entry_ids():
+                    raise ConfigError([ConfigProblem(str(path), None, "", EMPTY_WATCHLIST)])
         except FileNotFoundError:
             problems.append(
                 ConfigProblem(
@@ -46,6 +51,54 @@ def load_config(config_dir: Path) -> Config:
     if problems:
         raise ConfigError(problems)
     return Config(outlets, watchlist)
+
+
+def poll_floor_problem(outlets: Sequence[OutletConfig], poll_every: str) -> str | None:
+    """TRIALWATCH_POLL_EVERY under the 30 s floor for an outlet it applies to (one
+    without its own `every:`), or None. Outlets on this machine (127.0.0.1,
+    localhost: tests and demos) are exempt: the floor protects other people's servers."""
+    if parse_duration(poll_every) >= MIN_EVERY:
+        return None
+    remote = [o for o in outlets if o.every is None and not _is_loopback(o.url)]
+    if not remote:
+        return None
+    return (
+        f"TRIALWATCH_POLL_EVERY: {poll_every!r} is under the 30s floor: outlets ban bots "
+        f"that poll faster (e.g. {remote[0].id}); use 30s or more (15m is usual)"
+    )
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+EMPTY_WATCHLIST = (
+    "the watchlist is empty (no defendants, cases or keywords), so nothing would ever "
+    "be alerted; restore it (a failed save?) or start from the shipped config/watchlist.yaml"
+)
+
+
+def read_config_text(path: Path) -> str:
+    """A config file's text. UTF-8 (with or without a byte-order mark) is the only
+    encoding accepted: anything else raises `ConfigError` naming the file, the
+    encoding it looks like, and the fix."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        looks = _looks_like(data)
+        problem = f"not UTF-8 (looks like {looks}): save it as UTF-8"
+        raise ConfigError([ConfigProblem(str(path), line, "", problem)]) from None
+
+
+def _looks_like(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[1:200:2].count(0) > 20:
+        return "UTF-16, as Windows Notepad saves 'Unicode'"
+    if charset_of(data, min_letters=3) == CP1251:
+        return "windows-1251"
+    return "a Western code page such as windows-1252"
 
 
 def config_stamp(config_dir: Path) -> tuple[float, ...]:

@@ -6,37 +6,51 @@ it, so a crash or a refusal leaves it queued for the next attempt.
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
 
 from bot.notify import Notifier
 from bot.render import Message, NameOf, render_alert, render_digest
 from core.errors import DeliveryError
-from storage.queries import Store
+from storage import outbox
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What one send did: articles sent, and the error that stopped it, if any."""
+
+    count: int
+    error: DeliveryError | None = None
+
+
+def digest_messages(engine: Engine, tz: ZoneInfo, name_of: NameOf, now: datetime) -> list[Message]:
+    """The pending digest as it would be sent now (the one render of it)."""
+    return render_digest(outbox.pending(engine, urgent=False), tz, name_of, now)
+
+
 async def send_urgent(
-    store: Store, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
-) -> tuple[int, DeliveryError | None]:
+    engine: Engine, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
+) -> Sent:
     """Send every pending urgent alert, oldest first."""
-    messages = [render_alert(item, tz, name_of) for item in store.pending(urgent=True)]
-    return await _send_in_order(store, notifier, messages, now)
+    messages = [render_alert(item, tz, name_of) for item in outbox.pending(engine, urgent=True)]
+    return await _send_in_order(engine, notifier, messages, now)
 
 
 async def send_digest(
-    store: Store, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
-) -> tuple[int, DeliveryError | None]:
+    engine: Engine, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
+) -> Sent:
     """Send the pending digest, oldest first."""
-    messages = render_digest(store.pending(urgent=False), tz, name_of, now)
-    return await _send_in_order(store, notifier, messages, now)
+    return await _send_in_order(engine, notifier, digest_messages(engine, tz, name_of, now), now)
 
 
 async def _send_in_order(
-    store: Store, notifier: Notifier, messages: Sequence[Message], now: datetime
-) -> tuple[int, DeliveryError | None]:
-    """(articles sent, the error that stopped sending, if any)."""
+    engine: Engine, notifier: Notifier, messages: Sequence[Message], now: datetime
+) -> Sent:
     sent = 0
     for index, message in enumerate(messages):
         try:
@@ -44,8 +58,8 @@ async def _send_in_order(
         except DeliveryError as e:
             queued = sum(len(m.delivery_ids) for m in messages[index:])
             log.error("%s; %d deliveries stay queued", e, queued)
-            store.mark_failed(message.delivery_ids, str(e))
-            return sent, e  # keep the order: later messages wait for this one
-        store.mark_sent(message.delivery_ids, now)
+            outbox.mark_failed(engine, message.delivery_ids, str(e))
+            return Sent(sent, e)  # keep the order: later messages wait for this one
+        outbox.mark_sent(engine, message.delivery_ids, now)
         sent += len(message.delivery_ids)
-    return sent, None
+    return Sent(sent)

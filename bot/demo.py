@@ -6,7 +6,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import build_app, run_cycle, run_digest
+from bot import services
+from bot.app import build_app
 from bot.notify import ConsoleNotifier
 from bot.settings import Settings
 from feeds.localserver import serve
@@ -48,10 +49,10 @@ def run_demo() -> int:
 async def _demo(settings: Settings) -> int:
     async with build_app(settings, notifier=ConsoleNotifier()) as app:
         now = datetime.now(UTC)
-        results = await run_cycle(app, now, every_outlet=True)
-        await run_digest(app, now)
+        report = await services.poll(app, now, every_outlet=True)
+        await services.digest(app, now)
         print("─" * 60)
-        for r in results:
+        for r in report.results:
             state = f"error: {r.error}" if r.error else f"{r.new} new, {r.matched} matched"
             print(f"{r.outlet_id:18} {state}")
     return 0

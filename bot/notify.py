@@ -1,8 +1,10 @@
 """Where messages go: a Telegram chat, or the console when there is no token."""
 
 import asyncio
+import html
 import logging
 import os
+import re
 import sys
 from typing import Protocol, TextIO
 
@@ -20,14 +22,16 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.bounds import clip
 from bot.render import to_plain
-from core.errors import DeliveryError
+from core.errors import DeliveryError, MessageRefused
 
 # Opt in to what python-telegram-bot 23 will do anyway: RetryAfter.retry_after as a
 # timedelta (v22 warns on every flood-control error otherwise).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 log = logging.getLogger(__name__)
+_TAG = re.compile(r"<[^>]*>")
 NETWORK_RETRIES = 3
 
 
@@ -78,25 +82,27 @@ class TelegramNotifier:
 
     async def send(self, text_html: str) -> None:
         try:
-            await self._send_html(text_html, splits_left=3)
+            await self._send_html(text_html)
         except TelegramError as e:
             raise self._error(e) from None
 
-    async def _send_html(self, text_html: str, *, splits_left: int) -> None:
+    async def _send_html(self, text_html: str) -> None:
         try:
             await self._send_retrying(text_html, ParseMode.HTML)
         except BadRequest as e:
-            problem = e.message.lower()
-            if "can't parse entities" in problem:
-                log.warning("Telegram rejected the HTML (%s); sending as plain text", e.message)
-                await self._send_retrying(to_plain(text_html), None)
-            elif "message is too long" in problem and splits_left and "\n\n" in text_html:
-                # Our count and Telegram's disagreed: split between entries and send both.
-                first, second = _halves(text_html)
-                await self._send_html(first, splits_left=splits_left - 1)
-                await self._send_html(second, splits_left=splits_left - 1)
-            else:
+            if is_chat_problem(e.message):
                 raise
+            # Something in this message (markup, length, a link): send it reduced.
+            log.warning("Telegram refused a message (%s); sending it as plain text", e.message)
+            try:
+                await self._send_retrying(reduced(text_html), None)
+            except BadRequest as again:
+                if is_chat_problem(again.message):
+                    raise
+                raise MessageRefused(
+                    f"Telegram refused a message, also as plain text: {again.message}; "
+                    f"it is set aside: {clip(to_plain(text_html), 200)}"
+                ) from None
 
     async def _send_retrying(self, text: str, parse_mode: str | None) -> None:
         # BadRequest subclasses NetworkError but is permanent: never retry it.
@@ -138,9 +144,43 @@ class TelegramNotifier:
         return DeliveryError(f"Telegram refused the message: {type(e).__name__}: {e}{hint}")
 
 
-def _halves(text_html: str) -> tuple[str, str]:
-    """Split at the blank line nearest the middle: entries never span blank lines."""
-    middle = len(text_html) // 2
-    cuts = [i for i in range(len(text_html)) if text_html.startswith("\n\n", i)]
-    cut = min(cuts, key=lambda i: abs(i - middle))
-    return text_html[:cut], text_html[cut + 2 :]
+REDUCED_MAX = 3500  # UTF-16 units of a reduced message: well under Telegram's 4096
+# BadRequest texts that are about the chat, not the message: sending another form
+# of the message cannot help, so the queue waits (the error names what to fix).
+_CHAT_PROBLEMS = (
+    "chat not found",
+    "not enough rights",
+    "have no rights",
+    "need administrator rights",
+    "chat_write_forbidden",
+    "upgraded to a supergroup",
+    "chat_restricted",
+    "bot was kicked",
+    "peer_id_invalid",
+)
+
+
+def is_chat_problem(message: str) -> bool:
+    """True when a BadRequest concerns the chat (fix the setting), not one message."""
+    return any(problem in message.lower() for problem in _CHAT_PROBLEMS)
+
+
+def reduced(text_html: str) -> str:
+    """The reduced form of a message: plain text (links as URLs, or dropped when that
+    is too long), cut at a line to REDUCED_MAX UTF-16 units."""
+    for plain in (to_plain(text_html), html.unescape(_TAG.sub("", text_html))):
+        if _units(plain) <= REDUCED_MAX:
+            return plain
+    kept: list[str] = []
+    for line in plain.split("\n"):
+        if _units("\n".join([*kept, line])) > REDUCED_MAX - 2:
+            break
+        kept.append(line)
+    text = "\n".join(kept) if kept else plain[: REDUCED_MAX // 2]
+    while _units(text) > REDUCED_MAX - 2:
+        text = text[: len(text) * 9 // 10]
+    return text + "\n…"
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2

@@ -14,13 +14,20 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.bounds import local_time
+from bot.bounds import clip, first_of, local_time
 from core.records import DeliveryItem, Match, StateChange
 
 MESSAGE_LIMIT = 4096
 BUDGET = 4000  # leave a margin under Telegram's limit
 TITLE_MAX = 300
 SNIPPET_MAX = 400
+# Bounds on the parts a watchlist or a feed can make long (see bot.bounds).
+NAME_MAX = 80  # one watchlist entry's name
+REASON_MAX = 60
+MATCHED_MOST = 10  # entries named on a "Matched:" line, then "+ N more"
+MATCHED_MAX = 800  # characters of that line, tags included
+URL_MAX = 2048  # longer links are not links: no outlet needs them, Telegram may refuse them
+STATE_LINES_MOST = 30  # outlets listed in one health-change message
 _TAG = re.compile(r"<[^>]*>")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.S)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # cannot be encoded to send
@@ -85,10 +92,11 @@ def render_digest(
 
 
 def _group_label(item: DeliveryItem, name_of: NameOf) -> str:
-    main = _ordered(item.matches)[0]
-    return (
-        f"Keyword: {name_of(main.entry_id)}" if main.kind == "keyword" else name_of(main.entry_id)
-    )
+    ordered = _ordered(item.matches)
+    if not ordered:
+        return "Other"
+    name = _clip(name_of(ordered[0].entry_id), NAME_MAX)
+    return f"Keyword: {name}" if ordered[0].kind == "keyword" else name
 
 
 def _ordered(matches: Sequence[Match]) -> list[Match]:
@@ -105,9 +113,14 @@ def _entry(item: DeliveryItem, tz: ZoneInfo, name_of: NameOf) -> str:
     seen_entries: dict[str, Match] = {}
     for m in ordered:
         seen_entries.setdefault(m.entry_id, m)
-    matched = ", ".join(
-        f"<b>{html.escape(name_of(m.entry_id))}</b> ({html.escape(m.reason)})"
-        for m in seen_entries.values()
+    matched = first_of(
+        [
+            f"<b>{html.escape(_clip(name_of(m.entry_id), NAME_MAX))}</b> "
+            f"({html.escape(_clip(m.reason, REASON_MAX))})"
+            for m in seen_entries.values()
+        ],
+        most=MATCHED_MOST,
+        limit=MATCHED_MAX,
     )
     lines = [headline, f"{html.escape(_clip(item.outlet, 100))} · {when}", f"Matched: {matched}"]
     if ordered:
@@ -127,16 +140,15 @@ def _snippet(match: Match) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    text = " ".join(_LONE_SURROGATE.sub("\ufffd", text).split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1] + "…"
+    return clip(_LONE_SURROGATE.sub("\ufffd", text), limit)
 
 
 def _safe_url(url: str) -> str | None:
-    parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+    url = url.strip()
+    if len(url) > URL_MAX:
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 _STATE_ICON = {"ok": "✅", "failing": "⚠️", "blocked": "⛔", "broken": "🧩", "silent": "💤"}
@@ -153,7 +165,7 @@ def render_state_changes(changes: Sequence[StateChange]) -> str:
         if c.new != "ok" and c.error:
             line += f"\n<i>{html.escape(_clip(c.error, 300))}</i>"
         lines.append(line)
-    return "\n".join(lines)
+    return lines[0] + "\n" + first_of(lines[1:], most=STATE_LINES_MOST, limit=BUDGET // 2, sep="\n")
 
 
 def render_admin_error(title: str, detail: str) -> str:

@@ -3,15 +3,31 @@
 Constructed in `bot.app`, never at import, so tests and commands choose when.
 """
 
+import difflib
+import logging
+import os
+import re
+from collections.abc import Iterable
 from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values  # pydantic-settings' own .env reader
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import SettingsError
 from feeds.outlets import parse_duration
+from storage.db import database_url_problem
+
+log = logging.getLogger(__name__)
+
+
+CHAT_ID = re.compile(r"-?\d+|@[A-Za-z][A-Za-z0-9_]{3,31}")
+USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+PREFIX = "TRIALWATCH_"
+# Read by the test suite, not by trialwatch: not a typo.
+OTHER_VARIABLES = {"TRIALWATCH_TEST_POSTGRES_URL"}
 
 
 class Settings(BaseSettings):
@@ -45,8 +61,27 @@ class Settings(BaseSettings):
     @field_validator("poll_every")
     @classmethod
     def _duration(cls, value: str) -> str:
-        parse_duration(value)
+        parse_duration(value)  # the 30 s floor: bot.config.poll_floor_problem
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        problem = database_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("telegram_chat", "telegram_admin_chat")
+    @classmethod
+    def _chat_id(cls, value: str | None) -> str | None:
+        if value is None or CHAT_ID.fullmatch(value.strip()):
+            return value
+        hint = f" (did you mean @{value.strip()}?)" if USERNAME.fullmatch(value.strip()) else ""
+        raise ValueError(
+            f"{value!r} is neither a chat id (-100… for a channel or supergroup, a number "
+            f"for a group or user) nor @channelname{hint}"
+        )
 
     @model_validator(mode="after")
     def _chat_with_token(self) -> "Settings":
@@ -95,8 +130,26 @@ def parse_times(value: str) -> list[time]:
     return times
 
 
+def unknown_variables(names: Iterable[str]) -> list[str]:
+    """A warning for each TRIALWATCH_* name trialwatch does not read, with the
+    nearest known name when there is one (a typo like TRIALWATCH_DIGEST_TIME)."""
+    known = {PREFIX + name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
+    warnings = []
+    for name in sorted(set(names)):
+        if not name.startswith(PREFIX) or name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        warnings.append(f"{name} is not a trialwatch setting and is ignored{hint}")
+    return warnings
+
+
 def load_settings() -> Settings:
-    """Read the environment; raise `SettingsError` naming each bad variable."""
+    """Read the environment (and `.env`); raise `SettingsError` naming each bad
+    variable. Unknown TRIALWATCH_* variables are logged as warnings."""
+    in_dotenv = list(dotenv_values(".env")) if Path(".env").is_file() else []
+    for warning in unknown_variables([*os.environ, *in_dotenv]):
+        log.warning("%s", warning)
     try:
         return Settings()
     except ValidationError as e:

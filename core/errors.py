@@ -8,6 +8,7 @@
      │    └── ParseError     the body is not a usable feed
      ├── StorageError        the database is unreachable, locked or refused a statement
      └── DeliveryError       Telegram did not accept a message
+          └── MessageRefused  ... this one message, even reduced: set aside, the queue goes on
 
 Third-party exceptions are converted once, at their adapter (`feeds.fetch`,
 `feeds.parse`, `storage.errors.wrap_errors`, `bot.notify`). `str(error)` is
@@ -99,3 +100,8 @@ class StorageError(TrialwatchError):
 
 class DeliveryError(TrialwatchError):
     """Telegram did not accept a message; the deliveries in it stay queued."""
+
+
+class MessageRefused(DeliveryError):
+    """Telegram refused this one message, even in its reduced form (plain, shortened),
+    while the chat itself works: the message is set aside so later ones go out."""

@@ -14,7 +14,7 @@ from typing import Literal
 from core.errors import ErrorKind
 
 MatchKind = Literal["person", "case", "keyword", "region"]  # region: a place (watchlist regions)
-# An outlet's health (see `feeds.decide.outlet_state` for the rules):
+# An outlet's health (see `feeds.health.outlet_state` for the rules):
 # ok; failing (errors in a row); blocked (refuses us: 401/403/451 or a challenge
 # page); broken (answers, but not with a feed); silent (no new item for far
 # longer than usual).
@@ -66,6 +66,23 @@ class OutletForPoll:
     etag: str | None = None
     last_modified: str | None = None
     failures: int = 0
+    last_new_at: datetime | None = None  # the last poll that found a new item
+    new_gap: timedelta | None = None  # the usual time between such polls (feeds.health)
+
+
+@dataclass(frozen=True, slots=True)
+class OutletSync:
+    """What feeds.yaml makes of one outlet row (feeds.outlets.plan_sync); rows of
+    outlets no longer in the file are kept, inactive."""
+
+    id: str
+    name: str
+    config_url: str
+    lang: str
+    every: timedelta
+    # New, or its URL edited: poll it at this time from `config_url`, forgetting
+    # permanent redirects and validators. None: keep them.
+    reset_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +126,8 @@ class OutletUpdate:
     error_kind: ErrorKind | None = None
     failures: int = 0
     status: int | None = None
+    found_new: bool = False  # new items: last_new_at becomes polled_at
+    new_gap: timedelta | None = None  # the smoothed gap to store; None keeps the stored one
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +155,7 @@ class HeartbeatRecord:
 
 @dataclass(frozen=True, slots=True)
 class OutletStatus:
-    """One outlet's health for `trialwatch status`."""
+    """One active outlet's health and what it is judged on (`trialwatch status`, feeds.health)."""
 
     id: str
     name: str
@@ -146,6 +165,23 @@ class OutletStatus:
     last_error: str | None
     last_success_at: datetime | None
     last_new_at: datetime | None
+    error_kind: ErrorKind | None = None
+    new_gap: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Row counts for `trialwatch check`, `status` and tests."""
+
+    articles: int
+    matches: int
+    deliveries: int
+    sent: int
+
+    @property
+    def queued(self) -> int:
+        """Deliveries not yet accepted by Telegram."""
+        return self.deliveries - self.sent
 
 
 @dataclass(frozen=True, slots=True)

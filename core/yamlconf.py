@@ -40,21 +40,28 @@ class Located:
 
 
 def _syntax_problem(error: yaml.YAMLError, path: str) -> ConfigProblem:
-    # An unclosed bracket or quote is reported at the end of the file; the
-    # context mark says where the unclosed thing started, which is what to fix.
     problem_mark = getattr(error, "problem_mark", None)
     context_mark = getattr(error, "context_mark", None)
-    mark = context_mark or problem_mark
     reason = getattr(error, "problem", None) or str(error)
-    context = getattr(error, "context", None)
-    if context and problem_mark is not None:
-        reason = f"{context}: {reason} (line {problem_mark.line + 1})"
+    context = getattr(error, "context", None) or ""
+    # An unclosed bracket or quote is noticed later (at the next key, or at the end
+    # of the file); what to fix is where it opened: the context mark. Any other
+    # error (a wrong indent, a tab, a stray colon) is on the line of the problem
+    # mark; the context mark there is only where the enclosing block began.
+    mark = problem_mark
+    if context_mark is not None and any(opener in context for opener in _OPENERS):
+        mark = context_mark
+        if problem_mark is not None:
+            reason = f"{context}: {reason} (line {problem_mark.line + 1})"
     return ConfigProblem(
         path,
         mark.line + 1 if mark is not None else None,
         "",
         f"invalid YAML: {reason}; check indentation, brackets and quotes",
     )
+
+
+_OPENERS = ("quoted scalar", "flow sequence", "flow mapping", "block scalar", "directive")
 
 
 def _parent(key: str) -> str:

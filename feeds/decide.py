@@ -1,16 +1,17 @@
-"""When to poll an outlet next. Pure functions: `now` and jitter come in as arguments."""
+"""What a poll decides: which articles are new, what the outlet row learns, when to
+poll next. Pure functions: no network, no database, no clock (`now` and jitter
+come in as arguments). Storage writes what they decide.
+"""
 
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from core.records import Health
+from core.errors import FeedError
+from core.records import OutletForPoll, OutletUpdate, ParsedArticle
+from feeds.health import smoothed_gap
+from feeds.records import FetchedFeed
 
 MAX_BACKOFF = timedelta(hours=4)
-# Errors in a row before an outlet's health changes: one bad poll is weather.
-FAILING_AFTER = 3
-BLOCKED_OR_BROKEN_AFTER = 2
-# Silent: no new item for this many usual gaps, and at least SILENT_MIN.
-SILENT_GAPS = 8
-SILENT_MIN = timedelta(days=2)
 
 
 def next_poll_at(
@@ -43,27 +44,50 @@ def due_by(now: datetime, tick: timedelta) -> datetime:
     return now + tick / 2
 
 
-def outlet_state(
-    *,
-    failures: int,
-    error_kind: str | None,
-    last_new_at: datetime | None,
-    new_gap: timedelta | None,
+def new_articles(articles: Sequence[ParsedArticle], known: Collection[str]) -> list[ParsedArticle]:
+    """The articles whose key is not stored yet, in feed order."""
+    return [a for a in articles if a.key not in known]
+
+
+def after_success(
+    outlet: OutletForPoll, feed: FetchedFeed, now: datetime, *, found_new: bool
+) -> OutletUpdate:
+    """The outlet after a 200 or 304: validators kept, failures reset, the next poll
+    `every` from now; when it found new items, the usual gap between them updated."""
+    return OutletUpdate(
+        outlet_id=outlet.id,
+        polled_at=now,
+        next_poll_at=next_poll_at(now, outlet.every),
+        etag=feed.etag,
+        last_modified=feed.last_modified,
+        moved_to=feed.moved_to,
+        status=feed.status,
+        found_new=found_new,
+        new_gap=smoothed_gap(outlet.last_new_at, outlet.new_gap, now) if found_new else None,
+    )
+
+
+def after_failure(
+    outlet: OutletForPoll,
+    error: FeedError,
     now: datetime,
-) -> Health:
-    """An outlet's health: ok, failing, blocked, broken or silent."""
-    if failures >= BLOCKED_OR_BROKEN_AFTER:
-        if error_kind == "blocked":
-            return "blocked"
-        if error_kind == "broken":
-            return "broken"
-    if failures >= FAILING_AFTER:
-        return "failing"
-    quiet_for = now - last_new_at if last_new_at is not None else None
-    if (
-        quiet_for is not None
-        and new_gap is not None
-        and (quiet_for > max(SILENT_MIN, new_gap * SILENT_GAPS))
-    ):
-        return "silent"
-    return "ok"
+    *,
+    retry_after: timedelta | None,
+    jitter: float,
+) -> OutletUpdate:
+    """The outlet after a failed poll: one more failure in a row, the error and its
+    kind recorded, validators kept, the next poll backed off."""
+    failures = outlet.failures + 1
+    return OutletUpdate(
+        outlet_id=outlet.id,
+        polled_at=now,
+        next_poll_at=next_poll_at(
+            now, outlet.every, failures=failures, retry_after=retry_after, jitter=jitter
+        ),
+        etag=outlet.etag,
+        last_modified=outlet.last_modified,
+        error=str(error),
+        error_kind=error.kind,
+        failures=failures,
+        status=error.status,
+    )

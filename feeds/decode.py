@@ -73,12 +73,13 @@ def _looks_like_xml(body: bytes) -> bool:
     return body.lstrip()[:1] == b"<" or body.startswith(_BOMS)
 
 
-def charset_of(body: bytes) -> str | None:
+def charset_of(body: bytes, *, min_letters: int = 8) -> str | None:
     """The charset the bytes themselves show, or None to let the labels decide.
 
     `utf-8` for valid UTF-8 that is not plain ASCII; `windows-1251` for bytes that
     are not UTF-8 and look like Cyrillic read as Latin-1; None otherwise (ASCII,
     a byte-order mark, or plausible Western text such as French or German).
+    `min_letters`: how many letters of accented words it takes to judge.
     """
     if body.startswith(_BOMS) or b"\x00" in body[:4]:
         return None  # UTF-16/32 or a BOM: the parser reads those itself
@@ -87,11 +88,11 @@ def charset_of(body: bytes) -> str | None:
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        return CP1251 if _implausible_latin1(body) else None
+        return CP1251 if _implausible_latin1(body, min_letters) else None
     return "utf-8"
 
 
-def _implausible_latin1(body: bytes) -> bool:
+def _implausible_latin1(body: bytes, min_letters: int) -> bool:
     """True when most letters of the words that hold accented letters are accented.
 
     French or German (`Procès`, `für`) has one or two accented letters in a word of
@@ -104,4 +105,4 @@ def _implausible_latin1(body: bytes) -> bool:
         if accented:
             high += accented
             letters += len(word)
-    return letters >= 8 and high / letters > 0.6
+    return letters >= min_letters and high / letters > 0.6

@@ -1,4 +1,5 @@
-"""The outlets file (`config/feeds.yaml`). Pure: parses text, does no I/O.
+"""The outlets file (`config/feeds.yaml`) and what it makes of the outlet rows.
+Pure: parses text and decides; no I/O, no clock.
 
 feeds:
   - id: eurasianet          # lowercase letters, digits, - and _
@@ -9,11 +10,12 @@ feeds:
 """
 
 import re
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.records import OutletConfig
+from core.records import OutletConfig, OutletSync
 from core.yamlconf import Located, check_keys, load_located, records, text_value, unique_ids
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
@@ -22,6 +24,29 @@ _DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*\Z")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 FEED_KEYS = {"id", "name", "url", "lang", "every"}
 MIN_EVERY = timedelta(seconds=30)
+
+
+def plan_sync(
+    configs: Sequence[OutletConfig],
+    stored_urls: Mapping[str, str],
+    default_every: timedelta,
+    now: datetime,
+) -> list[OutletSync]:
+    """The outlet rows feeds.yaml asks for. `stored_urls`: each stored outlet's id and
+    configured URL. A new outlet, or one whose URL the user edited, is polled at
+    `now` from that URL, forgetting redirects and validators (they belonged to the
+    old feed); an unchanged one keeps its redirect, validators and schedule."""
+    return [
+        OutletSync(
+            id=c.id,
+            name=c.name,
+            config_url=c.url,
+            lang=c.lang,
+            every=c.every or default_every,
+            reset_at=now if stored_urls.get(c.id) != c.url else None,
+        )
+        for c in configs
+    ]
 
 
 def parse_duration(text: str) -> timedelta:

@@ -1,5 +1,6 @@
 """Engine and schema. No module-level engine: `bot.app` builds one from settings."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, Insert, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 from sqlmodel import create_engine
 
@@ -21,6 +23,39 @@ def normalise_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return url
+
+
+SUPPORTED = ("sqlite", "postgresql")
+EXAMPLES = "sqlite:///data/trialwatch.db or postgresql://user:password@host/dbname"
+
+
+def database_url_problem(url: str) -> str | None:
+    """What is wrong with a database URL for the monitor, or None. Checks the form,
+    the backend (SQLite or PostgreSQL), that its driver is installed, and that the
+    database keeps its rows (an in-memory SQLite database forgets them at exit)."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        return f"{_shown(url)!r} is not a database URL; use {EXAMPLES}"
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED:
+        return f"{backend} is not supported; use {EXAMPLES}"
+    try:
+        parsed.get_dialect().import_dbapi()
+    except ImportError:
+        return f"the driver {parsed.drivername!r} is not installed; use {EXAMPLES}"
+    memory = parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed)
+    if backend == "sqlite" and memory:
+        return (
+            f"{_shown(url)!r} is an in-memory database: nothing would be kept between runs "
+            "(every article would be new again); use sqlite:///data/trialwatch.db"
+        )
+    return None
+
+
+def _shown(url: str) -> str:
+    """The URL with any password hidden."""
+    return re.sub(r":[^:/@]*@", ":***@", url)
 
 
 def make_engine(url: str) -> Engine:

@@ -1,14 +1,10 @@
 """The tables. Every datetime is timezone-aware UTC."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _when(nullable: bool = True) -> Any:

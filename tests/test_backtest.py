@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from bot.cli import main
 from bot.research.backtest import backtest, render_report
 from core.research import ArticleFilter, StoredArticle
+from storage import articles
 from storage.db import init_db, make_engine
-from storage.queries import Store
 from storage.search import iter_articles
 from tests.archive import NOW, RESEARCH, Item, fill, matcher, store_item
 from tests.conftest import TOKEN
@@ -26,7 +26,7 @@ CURRENT, NEW = RESEARCH / "watchlist.yaml", RESEARCH / "watchlist_new.yaml"
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     init_db(engine)
-    fill(Store(engine))
+    fill(engine)
     yield engine
     engine.dispose()
 
@@ -63,7 +63,7 @@ def test_cli_shows_added_and_lost_with_samples_and_sends_nothing(
     assert "  + Приговор Нурдаулетовой | Сауле Нурдаулетовой | 1.00" in out
     assert "  - Приговор Нурдаулетовой | Степном процессе | 1.00" in out
     assert "WARNING" not in out
-    assert telegram.calls == [] and Store(engine).counts()["sent"] == 0
+    assert telegram.calls == [] and articles.counts(engine).sent == 0
 
 
 def test_since_limits_the_articles(
@@ -77,12 +77,11 @@ def test_since_limits_the_articles(
 
 def test_an_entry_firing_too_often_is_flagged(engine: Engine) -> None:
     """A widened keyword that would fire 12 times on one day is named, with the day."""
-    store = Store(engine)
     day = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
     for n in range(12):
         published = day + timedelta(minutes=n)
         store_item(
-            store,
+            engine,
             Item(
                 "a", f"https://a.test/court/{n}", "en", published, f"Report {n}", "The court met."
             ),

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from bot.cli import main
 from bot.research.export import ExportOptions, export, safe_cell
 from core.research import ArticleFilter
+from storage import articles, outbox
 from storage.db import init_db, make_engine
 from storage.export import iter_provenance
-from storage.queries import Store
 from tests.archive import NOW, fill, items
 
 CONFIG = Path(__file__).parent.parent / "config"
@@ -26,7 +26,7 @@ CONFIG = Path(__file__).parent.parent / "config"
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     init_db(engine)
-    fill(Store(engine))
+    fill(engine)
     yield engine
     engine.dispose()
 
@@ -46,7 +46,7 @@ def test_csv_has_one_row_per_match_with_provenance(
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: spreadsheets read UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
-    assert len(rows) == Store(engine).counts()["matches"] == 8
+    assert len(rows) == articles.counts(engine).matches == 8
     first = rows[0]
     item = items()[0]
     assert first["outlet_id"] == "a" and first["outlet"] == "Outlet A"
@@ -108,9 +108,8 @@ def test_jsonl_follows_the_filters_and_names_entries(engine: Engine) -> None:
 
 def test_delivered_rows_say_when_and_where(engine: Engine) -> None:
     """After the channel accepted an article, its rows carry the time and the channel."""
-    store = Store(engine)
-    pending = store.pending(urgent=False)
-    store.mark_sent([p.delivery_id for p in pending if p.title.startswith("Court")], NOW)
+    pending = outbox.pending(engine, urgent=False)
+    outbox.mark_sent(engine, [p.delivery_id for p in pending if p.title.startswith("Court")], NOW)
     out = io.StringIO()
     export(engine, ArticleFilter(outlet="a"), out, ExportOptions("jsonl", delivered_to="@chan"))
     records = [json.loads(line) for line in out.getvalue().splitlines()]

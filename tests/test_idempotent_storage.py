@@ -5,21 +5,23 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine
 
-from core.records import ArticleIntent, Match, OutletConfig, OutletUpdate, ParsedArticle
+from bot.services import sync_outlets
+from core.records import ArticleIntent, Counts, Match, OutletConfig, OutletUpdate, ParsedArticle
+from storage import articles, outbox
 from storage.db import init_db, make_engine
-from storage.queries import Store
 
 NOW = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
 EVERY = timedelta(minutes=5)
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
+def store(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     init_db(engine)
-    store = Store(engine)
-    store.sync_outlets(
+    sync_outlets(
+        engine,
         [
             OutletConfig("steppe", "Steppe Courier", "https://steppe.test/rss", "en"),
             OutletConfig("oasis", "Oasis Daily", "https://oasis.test/rss", "ru"),
@@ -27,7 +29,7 @@ def store(database_url: str) -> Iterator[Store]:
         EVERY,
         NOW,
     )
-    yield store
+    yield engine
     engine.dispose()
 
 
@@ -39,22 +41,25 @@ def intent(key: str) -> ArticleIntent:
     return ArticleIntent(article, "en", (found,), urgent=True)
 
 
-def test_a_retried_poll_stores_nothing_twice(store: Store) -> None:
+def test_a_retried_poll_stores_nothing_twice(store: Engine) -> None:
     """The same outlet update applied again (a task retried after its replica died
     between commit and finish) adds no article, match or delivery."""
     intents = [intent("https://steppe.test/1"), intent("https://steppe.test/2")]
-    store.apply(OutletUpdate("steppe", NOW, NOW + EVERY), intents)
-    store.apply(OutletUpdate("steppe", NOW, NOW + EVERY), intents)
-    assert store.counts() == {"articles": 2, "matches": 2, "deliveries": 2, "sent": 0}
+    articles.apply(store, OutletUpdate("steppe", NOW, NOW + EVERY), intents)
+    articles.apply(store, OutletUpdate("steppe", NOW, NOW + EVERY), intents)
+    assert articles.counts(store) == Counts(articles=2, matches=2, deliveries=2, sent=0)
 
 
-def test_two_outlets_storing_one_article_keep_one_copy(store: Store) -> None:
+def test_two_outlets_storing_one_article_keep_one_copy(store: Engine) -> None:
     """Two replicas polling two outlets that carry the same story, each having checked
     known_keys before the other committed: one copy, one alert, no error."""
-    store.apply(OutletUpdate("steppe", NOW, NOW + EVERY), [intent("https://x.test/shared")])
-    store.apply(
+    articles.apply(
+        store, OutletUpdate("steppe", NOW, NOW + EVERY), [intent("https://x.test/shared")]
+    )
+    articles.apply(
+        store,
         OutletUpdate("oasis", NOW, NOW + EVERY),
         [intent("https://x.test/shared"), intent("https://oasis.test/own")],
     )
-    assert store.counts() == {"articles": 2, "matches": 2, "deliveries": 2, "sent": 0}
-    assert len(store.pending(urgent=True)) == 2
+    assert articles.counts(store) == Counts(articles=2, matches=2, deliveries=2, sent=0)
+    assert len(outbox.pending(store, urgent=True)) == 2

@@ -10,12 +10,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Engine
 
 from bot.render import render_alert, render_digest
 from core.records import DeliveryItem, Match, OutletConfig
 from feeds.localserver import Canned, OutletServer
-from storage.queries import Store
-from tests.realworld import open_store, poll_all
+from storage import outbox
+from tests.realworld import open_db, poll_all
 
 pytestmark = pytest.mark.slow
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
@@ -47,16 +48,16 @@ ATOM_BASE = """<?xml version="1.0" encoding="utf-8"?>
 </feed>"""
 
 
-def make_store(tmp_path: Path, server: OutletServer, path: str) -> Store:
-    return open_store(
+def make_db(tmp_path: Path, server: OutletServer, path: str) -> Engine:
+    return open_db(
         f"sqlite:///{tmp_path / 'tw.db'}",
         [OutletConfig("vesti", "Vesti", server.url(path), "en")],
         NOW,
     )
 
 
-def alerts(store: Store, tz: str = "Asia/Almaty") -> list[str]:
-    return [render_alert(i, ZoneInfo(tz), str).html for i in store.pending(urgent=True)]
+def alerts(db: Engine, tz: str = "Asia/Almaty") -> list[str]:
+    return [render_alert(i, ZoneInfo(tz), str).html for i in outbox.pending(db, urgent=True)]
 
 
 async def test_relative_rss_links_resolve_against_the_final_feed_url(
@@ -66,9 +67,9 @@ async def test_relative_rss_links_resolve_against_the_final_feed_url(
     a javascript: link is dropped and the alert has no link rather than a bad one."""
     outlet_server.canned["/old-feed"] = Canned(status=302, headers={"Location": "/rss/ru/feed.xml"})
     outlet_server.canned["/rss/ru/feed.xml"] = Canned(body=RSS_RELATIVE.encode())
-    store = make_store(tmp_path, outlet_server, "old-feed")
-    await poll_all(store, NOW)
-    sent = alerts(store)
+    db = make_db(tmp_path, outlet_server, "old-feed")
+    await poll_all(db, NOW)
+    sent = alerts(db)
     base = outlet_server.base_url
     assert len(sent) == 3  # three distinct articles, none lost for lack of a link
     assert f'<a href="{base}/rss/ru/news/2026/sarsenov-verdict/">' in sent[0]
@@ -81,9 +82,9 @@ async def test_atom_links_resolve_against_xml_base(
 ) -> None:
     """Atom xml:base on the feed and on an entry is honoured; mailto: links are not links."""
     outlet_server.canned["/kk.atom"] = Canned(body=ATOM_BASE.encode())
-    store = make_store(tmp_path, outlet_server, "kk.atom")
-    await poll_all(store, NOW)
-    sent = alerts(store)
+    db = make_db(tmp_path, outlet_server, "kk.atom")
+    await poll_all(db, NOW)
+    sent = alerts(db)
     assert '<a href="https://mirror.vesti.test/kk/articles/101">' in sent[0]
     assert '<a href="https://other.vesti.test/a/102">' in sent[1]
     assert "mailto:" not in sent[2] and "<a href" not in sent[2]
@@ -121,14 +122,14 @@ async def test_impossible_dates_count_as_missing(
         for n, d in enumerate([date, "Sat, 21 Nov 2026 10:00:00 +0500"])
     )
     outlet_server.canned["/dated.xml"] = Canned(body=DATED.format(items=items).encode())
-    store = make_store(tmp_path, outlet_server, "dated.xml")
-    [result] = await poll_all(store, NOW)
+    db = make_db(tmp_path, outlet_server, "dated.xml")
+    [result] = await poll_all(db, NOW)
     assert result.error is None and result.new == 2
-    first, second = store.pending(urgent=True)
+    first, second = outbox.pending(db, urgent=True)
     assert (first.published is not None) == kept
     assert second.published == datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
     for tz in ("Europe/London", "America/Los_Angeles", "Pacific/Kiritimati", "Asia/Almaty"):
-        assert len(alerts(store, tz)) == 2
+        assert len(alerts(db, tz)) == 2
 
 
 @pytest.mark.parametrize(
@@ -164,6 +165,6 @@ async def test_atom_relative_links_without_xml_base(
     """With no xml:base, Atom links resolve against the feed's own URL."""
     body = ATOM_BASE.replace(' xml:base="https://mirror.vesti.test/kk/"', "")
     outlet_server.canned["/feeds/kk.atom"] = Canned(body=body.encode())
-    store = make_store(tmp_path, outlet_server, "feeds/kk.atom")
-    await poll_all(store, NOW)
-    assert f'<a href="{outlet_server.base_url}/feeds/articles/101">' in alerts(store)[0]
+    db = make_db(tmp_path, outlet_server, "feeds/kk.atom")
+    await poll_all(db, NOW)
+    assert f'<a href="{outlet_server.base_url}/feeds/articles/101">' in alerts(db)[0]

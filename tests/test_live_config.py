@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.admin import AdminReporter
-from bot.app import App, build_app, reload_config_if_changed, run_cycle
+from bot.app import App, build_app
+from bot.services import poll, reload_config_if_changed
 from bot.settings import Settings
 from feeds.localserver import OutletServer
+from storage import outbox
+from storage.outlets import outlet_status
 from tests.fakes import FakeNotifier
 
 pytestmark = pytest.mark.slow
@@ -50,9 +53,10 @@ async def test_watchlist_edit_is_picked_up(app: App) -> None:
     edit(watchlist, WATCHLIST + "  - id: mukhammedkarim\n    name: Duman Mukhammedkarim\n")
     assert await reload_config_if_changed(app, NOW)
     assert "mukhammedkarim" in app.config.watchlist.entry_ids()
-    await run_cycle(app, NOW, every_outlet=True)
+    await poll(app, NOW, every_outlet=True)
     assert any(
-        i.title.startswith("Kazakhstan: Journalist") for i in app.store.pending(urgent=False)
+        i.title.startswith("Kazakhstan: Journalist")
+        for i in outbox.pending(app.engine, urgent=False)
     )
     assert not await reload_config_if_changed(app, NOW)  # unchanged: nothing to do
 
@@ -82,14 +86,14 @@ async def test_outlet_health_change_is_reported_once(app: App, outlet_server: Ou
 
     outlet_server.canned["/eurasianet_en.xml"] = Canned(status=403)
     for _ in range(4):
-        await run_cycle(app, NOW, every_outlet=True)
+        await poll(app, NOW, every_outlet=True)
     admin = app.admin.notifier
     assert isinstance(admin, FakeNotifier)
     assert len(admin.sent) == 1 and "ok → blocked" in admin.sent[0]
-    [status] = app.store.outlet_status()
+    [status] = outlet_status(app.engine)
     assert status.state == "blocked" and "HTTP 403" in (status.last_error or "")
     del outlet_server.canned["/eurasianet_en.xml"]
-    await run_cycle(app, NOW, every_outlet=True)
+    await poll(app, NOW, every_outlet=True)
     assert len(admin.sent) == 2 and "blocked → ok" in admin.sent[1]
 
 
@@ -102,7 +106,7 @@ async def test_status_table(
     """`trialwatch status` lists each outlet with state, last success, last new item, error."""
     from bot.cli import main
 
-    await run_cycle(app, datetime.now(UTC), every_outlet=True)
+    await poll(app, datetime.now(UTC), every_outlet=True)
     monkeypatch.setenv("TRIALWATCH_CONFIG_DIR", str(app.settings.config_dir))
     monkeypatch.setenv("TRIALWATCH_DATABASE_URL", app.settings.database_url)
     assert main(["status"]) == 0

@@ -9,11 +9,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from bot.cli import main
-from bot.health import judge
+from bot.health import Verdict, judge
 from bot.research.search import search
-from core.records import HeartbeatRecord
+from core.records import Counts, HeartbeatRecord
+from storage import articles, monitor
 from storage.db import alembic_config, init_db, make_engine
-from storage.queries import Store
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 
@@ -61,8 +61,7 @@ def test_upgrade_keeps_rows(engine: Engine, stamped: bool) -> None:
     make_old_database(engine, stamped=stamped)
     init_db(engine)
     init_db(engine)  # idempotent: a second start changes nothing
-    store = Store(engine)
-    assert store.counts() == {"articles": 1, "matches": 0, "deliveries": 1, "sent": 0}
+    assert articles.counts(engine) == Counts(articles=1, matches=0, deliveries=1, sent=0)
     assert inspect(engine).has_table("heartbeat")
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -81,28 +80,29 @@ def test_fresh_database_gets_the_whole_schema(engine: Engine) -> None:
 def test_health_follows_the_heartbeat(engine: Engine) -> None:
     """Healthy while cycles finish within three poll intervals; unhealthy after."""
     init_db(engine)
-    store = Store(engine)
-    assert judge(store.heartbeat(), NOW)[0] is False
-    store.monitor_started(NOW, timedelta(minutes=15))
-    assert judge(store.heartbeat(), NOW + timedelta(minutes=5)) == (
+    assert judge(monitor.heartbeat(engine), NOW).healthy is False
+    monitor.monitor_started(engine, NOW, timedelta(minutes=15))
+    assert judge(monitor.heartbeat(engine), NOW + timedelta(minutes=5)) == Verdict(
         True,
         "healthy: started 5m ago, first cycle running",
     )
-    assert judge(store.heartbeat(), NOW + timedelta(hours=1))[0] is False
-    store.cycle_finished(NOW + timedelta(minutes=50))
-    assert judge(store.heartbeat(), NOW + timedelta(minutes=60))[0] is True
-    healthy, reason = judge(store.heartbeat(), NOW + timedelta(hours=2))
-    assert not healthy and reason.startswith("unhealthy: last poll cycle finished 70m ago")
+    assert judge(monitor.heartbeat(engine), NOW + timedelta(hours=1)).healthy is False
+    monitor.cycle_finished(engine, NOW + timedelta(minutes=50))
+    assert judge(monitor.heartbeat(engine), NOW + timedelta(minutes=60)).healthy is True
+    verdict = judge(monitor.heartbeat(engine), NOW + timedelta(hours=2))
+    assert not verdict.healthy and verdict.reason.startswith(
+        "unhealthy: last poll cycle finished 70m ago"
+    )
 
 
 def test_judge_without_heartbeat() -> None:
     """A database no monitor ever ran on is reported as such."""
-    assert judge(None, NOW) == (
+    assert judge(None, NOW) == Verdict(
         False,
         "unhealthy: no `trialwatch run` has started on this database",
     )
     record = HeartbeatRecord(NOW, NOW, timedelta(seconds=30))
-    assert judge(record, NOW + timedelta(seconds=60))[0]
+    assert judge(record, NOW + timedelta(seconds=60)).healthy
 
 
 def test_check_and_health_commands(

@@ -15,7 +15,6 @@ from core.research import ArticleFilter
 from matchers import parse_watchlist
 from matchers.searchkeys import highlight
 from storage.db import init_db, make_engine
-from storage.queries import Store
 from tests.archive import NOW, RESEARCH, fill
 
 CONFIG = Path(__file__).parent.parent / "config"
@@ -25,7 +24,7 @@ CONFIG = Path(__file__).parent.parent / "config"
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     init_db(engine)
-    fill(Store(engine))
+    fill(engine)
     yield engine
     engine.dispose()
 

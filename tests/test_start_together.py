@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from bot.config import load_config
 from storage.db import init_db, make_engine
-from storage.queries import Store
+from bot.services import sync_outlets
 engine = make_engine(sys.argv[1])
 init_db(engine)
 outlets = load_config(Path(sys.argv[2])).outlets
-Store(engine).sync_outlets(outlets, timedelta(minutes=15), datetime.now(UTC))
+sync_outlets(engine, outlets, timedelta(minutes=15), datetime.now(UTC))
 """
 
 FEEDS = "feeds:\n" + "".join(

@@ -13,8 +13,8 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.progress import Progress
-from sqlalchemy import Engine
 
+from bot.app import open_engine
 from bot.config import load_config
 from bot.research.backtest import MAX_PER_DAY, backtest, render_report
 from bot.research.export import ExportOptions, export
@@ -25,7 +25,6 @@ from core.research import ArticleFilter
 from feeds.outlets import parse_duration
 from matchers import Watchlist, compile_watchlist, parse_watchlist
 from matchers.searchkeys import highlight
-from storage.db import init_db, make_engine
 from storage.search import count_articles, iter_articles
 
 BOLD, PLAIN = "\033[1m", "\033[0m"
@@ -104,20 +103,10 @@ def filter_of(args: argparse.Namespace) -> ArticleFilter:
     return ArticleFilter(since=args.since, outlet=args.outlet, lang=args.lang, entry=args.entry)
 
 
-@contextlib.contextmanager
-def open_engine() -> Iterator[Engine]:
-    """The configured database, migrated (so the search index exists)."""
-    engine = make_engine(load_settings().database_url)
-    try:
-        init_db(engine)
-        yield engine
-    finally:
-        engine.dispose()
-
-
 def cmd_search(args: argparse.Namespace) -> int:
-    watchlist = load_config(load_settings().config_dir).watchlist
-    with open_engine() as engine:
+    settings = load_settings()
+    watchlist = load_config(settings.config_dir).watchlist
+    with open_engine(settings) as engine:
         hits = search(
             engine,
             args.query,
@@ -153,7 +142,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         name_of=watchlist.name_of,
         delivered_to=settings.telegram_chat or "",
     )
-    with open_engine() as engine, _output(args.output) as out:
+    with open_engine(settings) as engine, _output(args.output) as out:
         count = export(engine, filter_of(args), out, options)
     print(f"exported {count} rows", file=sys.stderr)
     return 0
@@ -178,7 +167,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     current, new = read_watchlist(current_path), read_watchlist(args.watchlist)
     where = ArticleFilter(since=args.since, outlet=args.outlet, lang=args.lang)
     now = datetime.now(UTC)
-    with open_engine() as engine, engine.connect() as connection:
+    with open_engine(settings) as engine, engine.connect() as connection:
         total = count_articles(connection, where)
         console = Console(stderr=True)
         with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:

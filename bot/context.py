@@ -1,0 +1,36 @@
+"""What every service runs on, built once by `bot.app.build_app`."""
+
+import asyncio
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy import Engine
+
+from bot.admin import AdminReporter
+from bot.config import Config
+from bot.cycle import CycleDeps
+from bot.notify import Notifier
+from bot.settings import Settings
+from matchers import Matcher
+
+
+@dataclass
+class App:
+    """Settings, config, database, HTTP client and where messages go; the config and
+    matcher are replaced on a live reload."""
+
+    settings: Settings
+    config: Config
+    matcher: Matcher
+    engine: Engine
+    client: httpx.AsyncClient
+    notifier: Notifier
+    admin: AdminReporter
+    config_stamp: tuple[float, ...] = ()
+    jobs: set[asyncio.Task[None]] = field(default_factory=set)  # running poll/digest jobs
+
+    def cycle_deps(self) -> CycleDeps:
+        return CycleDeps(self.engine, self.client, self.matcher)
+
+    def name_of(self, entry_id: str) -> str:
+        return self.config.watchlist.name_of(entry_id)

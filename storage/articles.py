@@ -1,0 +1,94 @@
+"""Articles and their matches, stored once per canonical key.
+
+`apply` writes one poll's outcome in one transaction: the outlet row, the new
+articles (and their full-text index entries), their matches and their outbox rows
+(so an article is never stored without its delivery, nor queued twice).
+"""
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, func, insert
+from sqlmodel import Session, col, select
+
+from core.records import ArticleIntent, Counts, OutletUpdate
+from storage import outbox
+from storage.convert import IN_BATCH, match_row
+from storage.db import insert_new
+from storage.errors import wrap_errors
+from storage.models import Article, Delivery, MatchRow
+from storage.outlets import write_update
+from storage.search import index_articles
+
+
+@wrap_errors
+def known_keys(engine: Engine, keys: Sequence[str]) -> set[str]:
+    """The keys among `keys` already stored (by any outlet)."""
+    known: set[str] = set()
+    with Session(engine) as session:
+        for i in range(0, len(keys), IN_BATCH):
+            batch = keys[i : i + IN_BATCH]
+            known.update(session.exec(select(Article.key).where(col(Article.key).in_(batch))))
+    return known
+
+
+@wrap_errors
+def apply(engine: Engine, update: OutletUpdate, intents: Sequence[ArticleIntent]) -> None:
+    """Store the outlet's fetch state, new articles, matches and deliveries at once:
+    one transaction, three batched INSERTs (per-row statements cost ~1 ms each).
+    Idempotent: an article already stored (another outlet, another replica, a
+    retried task) is skipped with its matches, not a unique-violation error."""
+    with Session(engine) as session, session.begin():
+        write_update(session, update)
+        if not intents:
+            return
+        ids = _insert_articles(session, update, intents)
+        stored = [(ids[t.article.key], t) for t in intents if t.article.key in ids]
+        index_articles(
+            session.connection(), [(i, t.article.title, t.article.text) for i, t in stored]
+        )
+        matches = [match_row(i, m) for i, t in stored for m in t.matches]
+        if matches:
+            session.execute(insert(MatchRow), matches)
+        outbox.queue(session, stored, update.polled_at)
+
+
+@wrap_errors
+def counts(engine: Engine) -> Counts:
+    """How many articles, matches and deliveries are stored, and how many were sent."""
+    with Session(engine) as session:
+
+        def count(query: object) -> int:
+            return int(session.exec(query).one())  # type: ignore[call-overload]
+
+        return Counts(
+            articles=count(select(func.count()).select_from(Article)),
+            matches=count(select(func.count()).select_from(MatchRow)),
+            deliveries=count(select(func.count()).select_from(Delivery)),
+            sent=count(
+                select(func.count()).select_from(Delivery).where(col(Delivery.sent_at).is_not(None))
+            ),
+        )
+
+
+def _insert_articles(
+    session: Session, u: OutletUpdate, intents: Sequence[ArticleIntent]
+) -> dict[str, int]:
+    """Insert the articles in one statement, skipping keys already stored;
+    {key: id} of the rows this statement inserted."""
+    rows = [
+        {
+            "key": t.article.key,
+            "outlet_id": u.outlet_id,
+            "url": t.article.url,
+            "guid": t.article.guid,
+            "title": t.article.title,
+            "text": t.article.text,
+            "author": t.article.author,
+            "lang": t.lang,
+            "published_at": t.article.published,
+            "seen_at": u.polled_at,
+        }
+        for t in intents
+    ]
+    statement = insert_new(session, Article).returning(col(Article.key), col(Article.id))
+    return {row[0]: row[1] for row in session.execute(statement, rows)}
