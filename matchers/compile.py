@@ -17,6 +17,7 @@ from matchers.families import (
     family_of,
 )
 from matchers.forms import MAX_KAZAKH_REM, KeyFn, Stemmed, stemmed
+from matchers.lexicon import OTHER_FIELD
 from matchers.names import is_female_given_name, split_name
 from matchers.normalize import (
     is_capitalized,
@@ -30,7 +31,9 @@ from matchers.watchlist import Watchlist
 
 Role = Literal["surname", "root", "loose", "fuzzy", "given", "phrase"]
 FUZZY_MIN = 8  # surnames this long (skeleton letters) may be one letter off
-Purpose = Literal["case", "everyday", "keyword", "scope", "exclude", "together", "region", "sense"]
+Purpose = Literal[
+    "case", "everyday", "keyword", "scope", "exclude", "together", "region", "sense", "field"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +251,9 @@ def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
     for region_no, region in enumerate(watchlist.regions):
         for name in (region.name, *region.aliases):
             index.phrase(name, "region", region_no, names=True)
+    if watchlist.people:
+        for phrase in OTHER_FIELD:
+            index.phrase(phrase, "field", 0)
     index.done()
     return index
 

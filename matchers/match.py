@@ -51,6 +51,7 @@ FUZZY_ALONE = "surname one letter off"
 FUZZY_ALONE_SCORE = 0.55  # below the line: a near miss for `match --all` and the digest
 FUZZY_WITH_CASE_SCORE = 0.7
 OTHER_SENSE_SCORE = 0.4  # a keyword inside a sense-changing phrase (lexicon `context`)
+OTHER_FIELD_SCORE = 0.5  # a person beside footballer/актриса/әнші and no court word
 Hit = tuple[int, bool]  # (word id, is a feminine form)
 
 _BLOCKING = re.compile(r"[,;:()«»\"“”!?—–\[\]]|[.…](\s|$)|\n")
@@ -221,6 +222,7 @@ class _Scan:
         kept = self._demote_relatives(
             [f for f in found if (entry_no[f.entry_id], f.sentence) not in excluded]
         )
+        kept = self._namesakes(kept, {s for p, _, _, s in phrases if p.purpose == "field"})
         if any(f.kind == "case" and f.score >= ALERT_THRESHOLD for f in kept):
             # A watched case named in the article confirms a surname one letter off.
             kept = [
@@ -230,6 +232,20 @@ class _Scan:
                 for f in kept
             ]
         return self._best(kept), kept + self._regions(phrases)
+
+    @staticmethod
+    def _namesakes(found: list[Occurrence], field: set[int]) -> list[Occurrence]:
+        """A person in a sentence about sport or the stage (footballer, актриса, әнші)
+        and with no court word is likely a namesake: below the line."""
+        if not field:
+            return found
+        court = {f.sentence for f in found if f.kind == "keyword" and f.score >= ALERT_THRESHOLD}
+        return [
+            replace(f, score=min(f.score, OTHER_FIELD_SCORE), reason=f"{f.reason}, other field")
+            if f.kind == "person" and f.sentence in field and f.sentence not in court
+            else f
+            for f in found
+        ]
 
     def _regions(self, phrases: list[tuple[Phrase, int, int, int]]) -> list[Occurrence]:
         regions = self.ix.watchlist.regions

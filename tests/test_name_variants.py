@@ -100,3 +100,30 @@ def test_one_letter_off_in_long_names(text: str, entry: str, score: float) -> No
 def test_not_one_letter_off(text: str) -> None:
     found = scores(text)
     assert all(s < 0.9 for s in found.values()), found
+
+
+FIELD = compile_watchlist(
+    parse_watchlist("""
+defendants:
+  - {id: temirbekov, name: Arman Temirbekov}
+keywords:
+  - {id: verdict, terms: [verdict]}
+""")
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "delivered_"),
+    [
+        ("Footballer Arman Temirbekov scored twice on Sunday.", False),
+        ("Футболист Арман Темирбеков забил два гола.", False),
+        ("Әнші Арман Темірбеков жаңа ән шығарды.", False),
+        ("Arman Temirbekov, a former boxer, was sentenced to five years.", True),
+        ("Arman Temirbekov was detained. The actor Ali Bek watched.", True),
+        ("Арман Темирбеков задержан.", True),
+    ],
+)
+def test_a_namesake_in_another_field_is_below_the_line(text: str, delivered_: bool) -> None:
+    """Sport and stage words beside the name, and no court word in the sentence."""
+    match = next(m for m in FIELD.match("", text) if m.entry_id == "temirbekov")
+    assert match.deliverable == delivered_
