@@ -11,7 +11,8 @@ measures, round-robin in the same run:
 - aiohttp: the best raw Python client, GET and read the body, nothing else, with the
   same connection limits as trialwatch;
 - trialwatch: its fetch stage alone (`fetch_all`), fetch + parse, and whole cycles
-  (`bot.services.poll`: the cycle, then urgent alerts to a discarding notifier)
+  (`bot.cycle.run_cycle`: fetch, parse, match, store; the urgent alerts after it, to
+  a discarding notifier, are timed apart)
   on a fresh SQLite database (or --postgres URL).
 
 Each figure is the median of --runs runs (min–max beside it). With added latency the
@@ -26,6 +27,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,7 +46,8 @@ import feedparser
 from bench import match as bench_match
 from bench.feedgen import people, watchlist_yaml, write_feeds
 from bot.app import App, build_app
-from bot.services import poll
+from bot.cycle import run_cycle
+from bot.deliver import send_urgent
 from bot.settings import Settings
 from core.records import OutletForPoll
 from feeds import fetch
@@ -173,12 +176,17 @@ async def loop_lag() -> AsyncIterator[list[float]]:
 
 
 async def cycle(app: App, case: str, figures: Figures) -> int:
+    """One poll cycle (`bot.cycle.run_cycle`: fetch, parse, match, store), then the
+    urgent alerts (`send_urgent`, to a notifier that accepts at once), timed apart."""
+    now = datetime.now(UTC)
     wall, cpu = time.perf_counter(), time.process_time()
     async with loop_lag() as lag:
-        results = (await poll(app, datetime.now(UTC), every_outlet=True)).results
+        results = (await run_cycle(app.cycle_deps(), now, every_outlet=True)).results
     figures.add(case, time.perf_counter() - wall, time.process_time() - cpu, lag[0])
     failed = [r for r in results if r.error]
     assert not failed, failed[0].error
+    with measure(figures, f"{case} alerts"):
+        await send_urgent(app.engine, app.notifier, app.settings.tz, app.name_of, now)
     return sum(r.new for r in results)
 
 
@@ -359,12 +367,15 @@ def report(args: argparse.Namespace, figures: Figures, inputs: dict[str, object]
             scaled,
         )
     items = int(str(inputs["items"]))
-    row("full first cycle: fetch, parse, match, store, alerts", None, None, "tw cycle first", False)
+    row("full first cycle: fetch, parse, match, store", None, None, "tw cycle first", False)
     first = figures.median("tw cycle first")
+    alerts = figures.median("tw cycle first alerts")
     startup = figures.median("start-up")
     notes = []
     if first:
         notes.append(f"full first cycle: {items / first:,.0f} items/s")
+    if alerts is not None:
+        notes.append(f"then its urgent alerts to a notifier that accepts at once: {alerts:.2f} s")
     if startup is not None:
         notes.append(f"start-up (config, watchlist, database): {startup:.2f} s")
     return "\n".join(rows) + "\n\n" + "; ".join(notes)
@@ -413,6 +424,8 @@ def main(argv: list[str] | None = None) -> str:
     table = report(args, figures, inputs)
     print(f"data: {inputs['MB']} MB, {inputs['items']} items\n")
     print(table)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process (everything above, so at most trialwatch's): {peak:.0f} MiB")
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not args.no_match:
         print("\nmatching (bench.match):", flush=True)

@@ -23,7 +23,7 @@ from bot import services
 from bot.admin import AdminReporter
 from bot.config import config_stamp, load_config, poll_floor_problem
 from bot.context import App
-from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, make_bot
+from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, greet, make_bot
 from bot.settings import Settings
 from core.errors import SettingsError
 from feeds.fetch import make_client
@@ -81,7 +81,9 @@ async def _notifiers(
         log.info("no TRIALWATCH_TELEGRAM_TOKEN: console mode, printing what would be sent")
         return ConsoleNotifier(), None
     bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api)
-    await stack.enter_async_context(bot)
+    stack.push_async_callback(bot.shutdown)
+    if problem := await greet(bot):
+        log.error("%s", problem)  # one line, no traceback: the monitor runs on
     admin_chat = settings.admin_chat_id
     admin = None
     if admin_chat is not None:

@@ -1,35 +1,47 @@
 """One poll cycle, as a pipeline, in `run_cycle`:
 
     outlets = outlets_for_poll(engine, due_by(now, tick))  # due outlets (within half a tick)
-    async for fetched in fetch_all(client, outlets):     # fetch: concurrent, bounded
+    async for fetched in fetch_all(client, outlets):     # fetch: concurrent, bounded (event loop)
+      in the cycle's worker thread, one outlet at a time:
         articles = parse(fetched.feed)                   # parse: feedparser → text,
                                                          #   impossible dates → None (feeds.dates)
-        known    = known_keys(engine, article keys)      # known: one IN (…) query
+        known    = known_keys(engine, article keys)      # known: one IN (…) query,
+                   | keys waiting in the batch           #   and what the batch holds
         new      = new_articles(articles, known)         # decide: what is new,
         update   = after_success(outlet, feed, now, …)   #   the outlet row, the next poll
         matches  = matcher.match(title, text, lang)      # match: per new article
         intents  = route(article, matches, watchlist)    # route: alert, digest or unsent
-        apply(engine, update, intents)                   # apply: one transaction
+        batch.add(update, intents)                       # apply_many: one transaction per
+                                                         #   BATCH_OUTLETS outlets or
+                                                         #   BATCH_ARTICLES articles, and at the end
     changes = state_changes(outlet_status(engine), now)  # health
     write_states(engine, changes)
 
 A failed fetch or parse becomes `after_failure(...)` (backoff) and the cycle goes
-on. Decisions are pure functions (`feeds.decide`, `feeds.health`, `bot.route`);
+on. Parsing, matching and the database run in one worker thread, so the event loop
+(fetching, the bot's commands) never waits for them; one thread keeps the writes
+in order and SQLite to one writer. A crash loses at most an unwritten batch, outlet
+state and articles together, and those outlets are simply fetched again.
+Decisions are pure functions (`feeds.decide`, `feeds.health`, `bot.route`);
 storage only writes them. No Telegram here: urgent alerts are sent after the
 cycle by `bot.services`, so a poll-only process needs no Telegram code.
 """
 
+import asyncio
 import logging
 import random
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import httpx
 from sqlalchemy import Engine
 
 from bot.route import route
 from core.errors import FeedError
-from core.records import StateChange
+from core.records import ArticleIntent, OutletUpdate, StateChange
 from feeds.dates import plausible_date
 from feeds.decide import after_failure, after_success, due_by, new_articles
 from feeds.fetch import fetch_all
@@ -37,7 +49,7 @@ from feeds.health import state_changes
 from feeds.parse import parse
 from feeds.records import FetchResult, PollResult
 from matchers import Matcher
-from storage.articles import apply, known_keys
+from storage.articles import apply_many, known_keys
 from storage.outlets import outlet_status, outlets_for_poll, write_states
 
 log = logging.getLogger(__name__)
@@ -60,56 +72,91 @@ class CycleReport:
     changes: tuple[StateChange, ...]
 
 
+BATCH_OUTLETS = 200  # outlets written per transaction
+BATCH_ARTICLES = 2_000  # or articles, whichever comes first
+T = TypeVar("T")
+
+
+@dataclass
+class _Batch:
+    """Polls waiting to be written together, and the article keys they hold."""
+
+    engine: Engine
+    polls: list[tuple[OutletUpdate, Sequence[ArticleIntent]]] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+
+    def add(self, update: OutletUpdate, intents: Sequence[ArticleIntent]) -> None:
+        self.polls.append((update, intents))
+        self.keys.update(i.article.key for i in intents)
+        if len(self.polls) >= BATCH_OUTLETS or len(self.keys) >= BATCH_ARTICLES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.polls:
+            apply_many(self.engine, self.polls)
+        self.polls, self.keys = [], set()
+
+
 async def run_cycle(
     deps: CycleDeps, now: datetime, *, every_outlet: bool = False, tick: timedelta = timedelta(0)
 ) -> CycleReport:
     """Poll the due outlets (or every active one) and store what is new; one outlet's
     failure never stops the others. `tick`: the scheduler's interval; outlets due
     within half of it count as due now. Raises `StorageError` if the database fails."""
-    outlets = outlets_for_poll(deps.engine, None if every_outlet else due_by(now, tick))
-    results = [
-        _poll_one(deps, fetched, now) async for fetched in fetch_all(deps.client, outlets, now=now)
-    ]
-    changes = state_changes(outlet_status(deps.engine), now)
-    write_states(deps.engine, changes)
+    batch = _Batch(deps.engine)
+    with ThreadPoolExecutor(1, thread_name_prefix="cycle") as worker:
+        loop = asyncio.get_running_loop()
+
+        def off_loop(fn: Callable[..., T], *args: object) -> "asyncio.Future[T]":
+            return loop.run_in_executor(worker, fn, *args)
+
+        due = None if every_outlet else due_by(now, tick)
+        outlets = await off_loop(outlets_for_poll, deps.engine, due)
+        results = [
+            await off_loop(_poll_one, deps, fetched, now, batch)
+            async for fetched in fetch_all(deps.client, outlets, now=now)
+        ]
+        await off_loop(batch.flush)
+        changes = state_changes(await off_loop(outlet_status, deps.engine), now)
+        await off_loop(write_states, deps.engine, changes)
     return CycleReport(tuple(results), tuple(changes))
 
 
-def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime) -> PollResult:
+def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batch) -> PollResult:
     """The stages after fetch, for one outlet."""
     outlet, feed = fetched.outlet, fetched.feed
     if feed is None:
         assert fetched.error is not None
-        return _failed(deps, fetched, fetched.error, now, fetched.retry_after)
+        return _failed(fetched, fetched.error, now, fetched.retry_after, batch)
     if feed.not_modified:
-        apply(deps.engine, after_success(outlet, feed, now, found_new=False), [])
+        batch.add(after_success(outlet, feed, now, found_new=False), [])
         return PollResult(outlet.id, outlet.url, not_modified=True)
     try:
         parsed = parse(feed).articles
     except FeedError as e:  # the body is not a usable feed
-        return _failed(deps, fetched, e, now, None)
+        return _failed(fetched, e, now, None, batch)
     articles = [replace(a, published=plausible_date(a.published, now)) for a in parsed]
-    known = known_keys(deps.engine, [a.key for a in articles])
+    known = known_keys(deps.engine, [a.key for a in articles]) | batch.keys
     new = new_articles(articles, known)
     intents = []
     for article in new:
         matches = deps.matcher.match(article.title, article.text, outlet.lang)
         intents.append(route(article, outlet.lang, matches, deps.matcher.watchlist))
-    apply(deps.engine, after_success(outlet, feed, now, found_new=bool(new)), intents)
+    batch.add(after_success(outlet, feed, now, found_new=bool(new)), intents)
     matched = sum(1 for i in intents if i.deliverable)
     log.info("%s: %d items, %d new, %d matched", outlet.id, len(articles), len(new), matched)
     return PollResult(outlet.id, outlet.url, new=len(new), matched=matched)
 
 
 def _failed(
-    deps: CycleDeps,
     fetched: FetchResult,
     error: FeedError,
     now: datetime,
     retry_after: timedelta | None,
+    batch: _Batch,
 ) -> PollResult:
     outlet = fetched.outlet
     update = after_failure(outlet, error, now, retry_after=retry_after, jitter=random.random())
     log.warning("%s (failure %d in a row)", error, update.failures)
-    apply(deps.engine, update, [])
+    batch.add(update, [])
     return PollResult(outlet.id, outlet.url, error=error)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from bot.notify import Notifier
 from bot.render import Message, NameOf, render_alert, render_digest
-from core.errors import DeliveryError
+from core.errors import DeliveryError, MessageRefused
 from storage import outbox
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ class Sent:
 
     count: int
     error: DeliveryError | None = None
+    set_aside: tuple[MessageRefused, ...] = ()  # refused in every form, later ones went on
 
 
 def digest_messages(engine: Engine, tz: ZoneInfo, name_of: NameOf, now: datetime) -> list[Message]:
@@ -52,14 +53,23 @@ async def _send_in_order(
     engine: Engine, notifier: Notifier, messages: Sequence[Message], now: datetime
 ) -> Sent:
     sent = 0
+    set_aside: list[MessageRefused] = []
     for index, message in enumerate(messages):
         try:
             await notifier.send(message.html)
+        except MessageRefused as e:
+            # This message, not the chat: set it aside so it never holds later ones back.
+            log.error("%s (deliveries %s)", e, list(message.delivery_ids))
+            outbox.set_aside(engine, message.delivery_ids, str(e), now)
+            set_aside.append(e)
+            continue
         except DeliveryError as e:
             queued = sum(len(m.delivery_ids) for m in messages[index:])
             log.error("%s; %d deliveries stay queued", e, queued)
             outbox.mark_failed(engine, message.delivery_ids, str(e))
-            return Sent(sent, e)  # keep the order: later messages wait for this one
+            # The chat refuses (or Telegram is unreachable): keep the order, later
+            # messages wait for this one.
+            return Sent(sent, e, tuple(set_aside))
         outbox.mark_sent(engine, message.delivery_ids, now)
         sent += len(message.delivery_ids)
-    return Sent(sent)
+    return Sent(sent, None, tuple(set_aside))

@@ -58,10 +58,43 @@ def make_bot(token: str, base_url: str | None = None, *, timeout: float = 10.0) 
         connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout, pool_timeout=timeout
     )
     if base_url:
-        return ExtBot(
-            token, base_url=base_url.rstrip("/") + "/bot", rate_limiter=limiter, request=request
-        )
+        return ExtBot(token, base_url=api_base(base_url), rate_limiter=limiter, request=request)
     return ExtBot(token, rate_limiter=limiter, request=request)
+
+
+def api_base(server: str) -> str:
+    """python-telegram-bot's `base_url` for TRIALWATCH_TELEGRAM_API, given either the
+    server root (`http://host:8081`) or python-telegram-bot's own `…/bot` form."""
+    server = server.strip().rstrip("/")
+    return server if server.endswith("/bot") else server + "/bot"
+
+
+async def greet(bot: ExtBot[int]) -> str | None:
+    """Ask Telegram who the bot is (getMe) at start-up. None if it answers; otherwise
+    one line saying what is wrong and what to do, never the token. Polling does not
+    wait for Telegram: what would be sent stays queued until it answers."""
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        return (
+            "Telegram rejects TRIALWATCH_TELEGRAM_TOKEN (401 Unauthorized): it is mistyped or "
+            "was revoked; copy the token @BotFather gives for your bot into "
+            "TRIALWATCH_TELEGRAM_TOKEN and restart. Polling goes on; messages stay queued."
+        )
+    except TelegramError as e:
+        cause = hide_token(f"{type(e).__name__}: {e}", bot.token)
+        return (
+            f"Telegram does not answer ({cause}); check the network or TRIALWATCH_TELEGRAM_API. "
+            "Polling goes on; messages stay queued and go out when Telegram answers."
+        )
+    return None
+
+
+def hide_token(text: str, token: str) -> str:
+    """`text` with the bot token (and its secret half alone) replaced."""
+    secret = token.partition(":")[2]
+    text = text.replace(token, "<TRIALWATCH_TELEGRAM_TOKEN>")
+    return text.replace(secret, "<secret>") if len(secret) >= 8 else text
 
 
 class TelegramNotifier:
@@ -141,7 +174,8 @@ class TelegramNotifier:
             )
         elif isinstance(e, InvalidToken):
             hint = "; check TRIALWATCH_TELEGRAM_TOKEN"
-        return DeliveryError(f"Telegram refused the message: {type(e).__name__}: {e}{hint}")
+        cause = hide_token(f"{type(e).__name__}: {e}", self.bot.token)
+        return DeliveryError(f"Telegram refused the message: {cause}{hint}")
 
 
 REDUCED_MAX = 3500  # UTF-16 units of a reduced message: well under Telegram's 4096

@@ -95,6 +95,7 @@ def status_text(engine: Engine, now: datetime, tz: ZoneInfo) -> str:
     return (
         render_status(outlets.outlet_status(engine), now, tz)
         + f"\n\n{counts.articles} articles stored, {counts.queued} deliveries queued"
+        + (f", {counts.set_aside} set aside (refused by Telegram)" if counts.set_aside else "")
     )
 
 
@@ -107,6 +108,10 @@ def health(engine: Engine, now: datetime) -> Verdict:
 
 
 async def _delivered(app: App, sent: Sent) -> None:
+    for refused in sent.set_aside:
+        await app.admin.announce(
+            render_admin_error("a message was set aside; the ones after it went out", str(refused))
+        )
     if sent.error is not None:
         await app.admin.report(
             "delivery",

@@ -177,11 +177,12 @@ class Counts:
     matches: int
     deliveries: int
     sent: int
+    set_aside: int = 0  # refused by Telegram in every form: see bot.deliver
 
     @property
     def queued(self) -> int:
-        """Deliveries not yet accepted by Telegram."""
-        return self.deliveries - self.sent
+        """Deliveries still to send: not accepted by Telegram, not set aside."""
+        return self.deliveries - self.sent - self.set_aside
 
 
 @dataclass(frozen=True, slots=True)

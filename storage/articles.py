@@ -3,10 +3,13 @@
 `apply` writes one poll's outcome in one transaction: the outlet row, the new
 articles (and their full-text index entries), their matches and their outbox rows
 (so an article is never stored without its delivery, nor queued twice).
+`apply_many` writes several polls' outcomes the same way, in one transaction with
+one executemany per table (a commit per outlet costs more than its rows).
 """
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlalchemy import Engine, func, insert
 from sqlmodel import Session, col, select
 
@@ -16,7 +19,7 @@ from storage.convert import IN_BATCH, match_row
 from storage.db import insert_new
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, MatchRow
-from storage.outlets import write_update
+from storage.outlets import write_updates
 from storage.search import index_articles
 
 
@@ -24,10 +27,11 @@ from storage.search import index_articles
 def known_keys(engine: Engine, keys: Sequence[str]) -> set[str]:
     """The keys among `keys` already stored (by any outlet)."""
     known: set[str] = set()
-    with Session(engine) as session:
+    column = col(Article.key)
+    with engine.connect() as connection:
         for i in range(0, len(keys), IN_BATCH):
             batch = keys[i : i + IN_BATCH]
-            known.update(session.exec(select(Article.key).where(col(Article.key).in_(batch))))
+            known.update(connection.execute(sa.select(column).where(column.in_(batch))).scalars())
     return known
 
 
@@ -37,19 +41,29 @@ def apply(engine: Engine, update: OutletUpdate, intents: Sequence[ArticleIntent]
     one transaction, three batched INSERTs (per-row statements cost ~1 ms each).
     Idempotent: an article already stored (another outlet, another replica, a
     retried task) is skipped with its matches, not a unique-violation error."""
+    apply_many(engine, [(update, intents)])
+
+
+@wrap_errors
+def apply_many(
+    engine: Engine, polls: Sequence[tuple[OutletUpdate, Sequence[ArticleIntent]]]
+) -> None:
+    """`apply` for several polls in one transaction. An article key given twice is
+    stored once, for the first poll that gave it."""
     with Session(engine) as session, session.begin():
-        write_update(session, update)
-        if not intents:
+        write_updates(session, [update for update, _ in polls])
+        pairs = [(update, t) for update, intents in polls for t in intents]
+        if not pairs:
             return
-        ids = _insert_articles(session, update, intents)
-        stored = [(ids[t.article.key], t) for t in intents if t.article.key in ids]
+        ids = _insert_articles(session, pairs)
+        stored = [(ids.pop(t.article.key), t) for _, t in pairs if t.article.key in ids]
         index_articles(
             session.connection(), [(i, t.article.title, t.article.text) for i, t in stored]
         )
         matches = [match_row(i, m) for i, t in stored for m in t.matches]
         if matches:
             session.execute(insert(MatchRow), matches)
-        outbox.queue(session, stored, update.polled_at)
+        outbox.queue(session, stored, polls[0][0].polled_at)
 
 
 @wrap_errors
@@ -67,11 +81,16 @@ def counts(engine: Engine) -> Counts:
             sent=count(
                 select(func.count()).select_from(Delivery).where(col(Delivery.sent_at).is_not(None))
             ),
+            set_aside=count(
+                select(func.count())
+                .select_from(Delivery)
+                .where(col(Delivery.set_aside_at).is_not(None))
+            ),
         )
 
 
 def _insert_articles(
-    session: Session, u: OutletUpdate, intents: Sequence[ArticleIntent]
+    session: Session, pairs: Sequence[tuple[OutletUpdate, ArticleIntent]]
 ) -> dict[str, int]:
     """Insert the articles in one statement, skipping keys already stored;
     {key: id} of the rows this statement inserted."""
@@ -88,7 +107,7 @@ def _insert_articles(
             "published_at": t.article.published,
             "seen_at": u.polled_at,
         }
-        for t in intents
+        for u, t in pairs
     ]
     statement = insert_new(session, Article).returning(col(Article.key), col(Article.id))
     return {row[0]: row[1] for row in session.execute(statement, rows)}

@@ -83,6 +83,7 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = _when()
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+    set_aside_at: datetime | None = _when()  # refused in every form: no longer pending
 
 
 class Heartbeat(SQLModel, table=True):

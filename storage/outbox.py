@@ -37,7 +37,11 @@ def pending(engine: Engine, *, urgent: bool) -> list[DeliveryItem]:
         select(Delivery, Article, Outlet)
         .join(Article, col(Article.id) == Delivery.article_id)
         .join(Outlet, col(Outlet.id) == Article.outlet_id)
-        .where(col(Delivery.sent_at).is_(None), col(Delivery.urgent) == urgent)
+        .where(
+            col(Delivery.sent_at).is_(None),
+            col(Delivery.set_aside_at).is_(None),
+            col(Delivery.urgent) == urgent,
+        )
         .order_by(col(Delivery.id))
     )
     with Session(engine) as session:
@@ -81,6 +85,18 @@ def mark_failed(engine: Engine, delivery_ids: Sequence[int], error: str) -> None
             update(Delivery)
             .where(col(Delivery.id).in_(delivery_ids))
             .values(attempts=Delivery.attempts + 1, last_error=error)
+        )
+
+
+@wrap_errors
+def set_aside(engine: Engine, delivery_ids: Sequence[int], error: str, now: datetime) -> None:
+    """Take deliveries out of the queue without sending them (Telegram refused their
+    message in every form), keeping why; they no longer hold later ones back."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(delivery_ids), col(Delivery.sent_at).is_(None))
+            .values(set_aside_at=now, attempts=Delivery.attempts + 1, last_error=error)
         )
 
 

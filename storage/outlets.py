@@ -5,9 +5,11 @@ and return `core.records`, never ORM objects. They decide nothing: the policies
 live in `feeds.outlets.plan_sync`, `feeds.decide` and `feeds.health`.
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -81,23 +83,49 @@ def outlets_for_poll(engine: Engine, now: datetime | None = None) -> list[Outlet
 
 def write_update(session: Session, u: OutletUpdate) -> None:
     """Record what a poll learned about an outlet, in the caller's transaction."""
-    row = session.get(Outlet, u.outlet_id)
-    if row is None:
-        return  # removed from feeds.yaml while it was being polled
-    row.last_polled_at, row.next_poll_at = u.polled_at, u.next_poll_at
-    row.etag, row.last_modified = u.etag, u.last_modified
-    row.failures, row.last_status = u.failures, u.status
+    write_updates(session, [u])
+
+
+def write_updates(session: Session, updates: Sequence[OutletUpdate]) -> None:
+    """Record what polls learned about outlets, in the caller's transaction: one
+    executemany UPDATE per set of columns written (a success clears the error, a
+    failure keeps the last success, ...). An outlet removed from feeds.yaml while it
+    was being polled matches no row and is skipped."""
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = defaultdict(list)
+    for u in updates:
+        values = _columns(u)
+        groups[tuple(values)].append(
+            {f"v_{k}": v for k, v in values.items()} | {"o_id": u.outlet_id}
+        )
+    for columns, rows in groups.items():
+        statement = (
+            sa.update(Outlet)
+            .where(col(Outlet.id) == sa.bindparam("o_id"))
+            .values({c: sa.bindparam(f"v_{c}") for c in columns})
+        )
+        session.connection().execute(statement, rows)
+
+
+def _columns(u: OutletUpdate) -> dict[str, object]:
+    values: dict[str, object] = {
+        "last_polled_at": u.polled_at,
+        "next_poll_at": u.next_poll_at,
+        "etag": u.etag,
+        "last_modified": u.last_modified,
+        "failures": u.failures,
+        "last_status": u.status,
+    }
     if u.error is None:
-        row.last_success_at, row.last_error, row.error_kind = u.polled_at, None, None
+        values |= {"last_success_at": u.polled_at, "last_error": None, "error_kind": None}
     else:
-        row.last_error, row.last_error_at, row.error_kind = u.error, u.polled_at, u.error_kind
+        values |= {"last_error": u.error, "last_error_at": u.polled_at, "error_kind": u.error_kind}
     if u.moved_to:
-        row.url = u.moved_to
+        values["url"] = u.moved_to
     if u.new_gap is not None:
-        row.new_gap_seconds = int(u.new_gap.total_seconds())
+        values["new_gap_seconds"] = int(u.new_gap.total_seconds())
     if u.found_new:
-        row.last_new_at = u.polled_at
-    session.add(row)
+        values["last_new_at"] = u.polled_at
+    return values
 
 
 @wrap_errors
