@@ -45,7 +45,10 @@ CONCEPTS: tuple[Concept, ...] = (
         _t(
             "verdict; sentence; sentenced; convicted; conviction; found guilty; jailed; prison term"
         ),
-        _t("приговор; приговорен; осужден; осудил; признан виновным; лишения свободы"),
+        _t(
+            "приговор; приговорен; осужден; осудил; признан виновным; признал виновным; "
+            "лишения свободы"
+        ),
         _t("үкім; сотталды; сотталған; кесілді; кінәлі деп танылды; бас бостандығынан айыру"),
         _t("ükım; ükim; ukim; sottaldy; kınälı dep tanyldy; bas bostandyğynan aiyru"),
         _t(

@@ -53,6 +53,11 @@ FUZZY_WITH_CASE_SCORE = 0.7
 OTHER_SENSE_SCORE = 0.4  # a keyword inside a sense-changing phrase (lexicon `context`)
 OTHER_FIELD_SCORE = 0.5  # a person beside footballer/актриса/әнші and no court word
 Hit = tuple[int, bool]  # (word id, is a feminine form)
+# Object pronouns that may stand inside a keyword phrase (found him guilty).
+_PRONOUNS = frozenset(
+    {"him", "her", "them", "it", "his", "their", "его", "её", "ее", "их"}
+    | {"него", "неё", "нее", "них", "оны", "оларды", "оған", "соны"}
+)
 
 _BLOCKING = re.compile(r"[,;:()«»\"“”!?—–\[\]]|[.…](\s|$)|\n")
 _SENTENCE_GAP = re.compile(r"[.!?…]+[\"»”)]*\s|\n")
@@ -279,16 +284,31 @@ class _Scan:
                     if use.role != "phrase" or use.position != 0:
                         continue
                     phrase = ix.phrases[use.owner]
-                    end = i + len(phrase.words) - 1
-                    if end >= len(self.tokens) or not all(
-                        any(w == want for w, _ in self.hits[i + k])
-                        for k, want in enumerate(phrase.words)
-                    ):
+                    end = self._phrase_end(phrase, i)
+                    if end is None:
                         continue
                     if phrase.proper and not self.tokens[i].text[:1].isupper():
                         continue
                     out.append((phrase, i, end, self.sentence[i]))
         return out
+
+    def _phrase_end(self, phrase: Phrase, i: int) -> int | None:
+        """The last token of `phrase` starting at token i, or None. A keyword phrase
+        may have one pronoun inside (found him guilty, признал его виновным)."""
+        j, gap = i, phrase.purpose == "keyword" and len(phrase.words) > 1
+        for k, want in enumerate(phrase.words):
+            if j >= len(self.tokens):
+                return None
+            if k and gap and not any(w == want for w, _ in self.hits[j]):
+                if light_keys(self.tokens[j].text)[0] not in _PRONOUNS:
+                    return None
+                gap, j = False, j + 1
+                if j >= len(self.tokens):
+                    return None
+            if not any(w == want for w, _ in self.hits[j]):
+                return None
+            j += 1
+        return j - 1
 
     def _people(self) -> list[_Found]:
         out = []
