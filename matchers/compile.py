@@ -83,6 +83,9 @@ class CompiledWatchlist:
     # Surname stems and their one-letter deletions → (stem, fuzzy twin word id).
     fuzzy: dict[str, list[tuple[Stemmed, int]]] = field(default_factory=lambda: defaultdict(list))
     uses: list[list[Use]] = field(default_factory=list)
+    name_uses: dict[int, list[Use]] = field(default_factory=dict)  # surname, root, loose, fuzzy
+    phrase_starts: dict[int, list[int]] = field(default_factory=dict)  # word → phrases it starts
+    given_words: set[int] = field(default_factory=set)
     anchors: set[int] = field(default_factory=set)  # words that can start a match
     phrase_anchors: set[int] = field(default_factory=set)  # those that need no capital
     entry_numbers: dict[str, int] = field(default_factory=dict)
@@ -152,9 +155,9 @@ class CompiledWatchlist:
         """Let a long surname be found one letter off (Serikbulov for Serikbolov):
         its stems and their one-letter deletions lead to a twin word of role fuzzy."""
         twin = len(self.uses)
-        self.uses.append([Use("fuzzy", person_no)])
+        self.uses.append([])
         self._stems.append([])
-        self.anchors.add(twin)
+        self.use(twin, Use("fuzzy", person_no), anchor=True)
         for entry in self._stems[word_id]:
             if len(entry.stem) < FUZZY_MIN:
                 continue
@@ -164,6 +167,15 @@ class CompiledWatchlist:
 
     def use(self, word_id: int, use: Use, *, anchor: bool) -> None:
         self.uses[word_id].append(use)
+        # Per role, for the scan: a given name shared by a thousand entries has a
+        # thousand uses, which the surname and phrase loops must not walk.
+        if use.role == "given":
+            self.given_words.add(word_id)
+        elif use.role == "phrase":
+            if use.position == 0:
+                self.phrase_starts.setdefault(word_id, []).append(use.owner)
+        else:
+            self.name_uses.setdefault(word_id, []).append(use)
         if anchor:
             self.anchors.add(word_id)
 

@@ -280,10 +280,8 @@ class _Scan:
         ix, out = self.ix, []
         for i, token_hits in enumerate(self.hits):
             for word_id, _ in token_hits:
-                for use in ix.uses[word_id]:
-                    if use.role != "phrase" or use.position != 0:
-                        continue
-                    phrase = ix.phrases[use.owner]
+                for phrase_no in ix.phrase_starts.get(word_id, ()):
+                    phrase = ix.phrases[phrase_no]
                     end = self._phrase_end(phrase, i)
                     if end is None:
                         continue
@@ -316,12 +314,11 @@ class _Scan:
             if not self.tokens[i].text[:1].isupper():
                 continue  # names are capitalised; lowercase «мама» is not Mamay
             for word_id, female in token_hits:
-                for use in self.ix.uses[word_id]:
-                    if use.role in ("surname", "root", "loose", "fuzzy"):
-                        person = self.ix.people[use.owner]
-                        found = self._assemble(person, i, female, role=use.role)
-                        if found is not None:
-                            out.append(found)
+                for use in self.ix.name_uses.get(word_id, ()):
+                    person = self.ix.people[use.owner]
+                    found = self._assemble(person, i, female, role=use.role)
+                    if found is not None:
+                        out.append(found)
         return out
 
     def _assemble(self, person: PersonIndex, i: int, female: bool, *, role: str) -> _Found | None:
@@ -408,9 +405,9 @@ class _Scan:
         token_hits = self.hits[j]
         if any(w in person.given for w, _ in token_hits):
             return False
-        return any(
-            u.role == "given" for w, _ in token_hits for u in self.ix.uses[w]
-        ) or is_known_given_name(self.tokens[j].text)
+        return any(w in self.ix.given_words for w, _ in token_hits) or is_known_given_name(
+            self.tokens[j].text
+        )
 
     def _cases(self, phrases: list[tuple[Phrase, int, int, int]]) -> list[_Found]:
         out = []
