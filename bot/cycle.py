@@ -9,8 +9,8 @@
                    | keys waiting in the batch           #   and what the batch holds
         new      = new_articles(articles, known)         # decide: what is new,
         update   = after_success(outlet, feed, now, …)   #   the outlet row, the next poll
-        matches  = matcher.match(title, text, lang)      # match: per new article
-        intents  = route(article, matches, watchlist)    # route: alert, digest or unsent
+        analysis = matcher.analyse(title, text, lang)    # match: per new article
+        intents  = route(article, outlet, analysis, …)   # route: alert, digest, region or unsent
         batch.add(update, intents)                       # apply_many: one transaction per
                                                          #   BATCH_OUTLETS outlets or
                                                          #   BATCH_ARTICLES articles, and at the end
@@ -140,8 +140,8 @@ def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batc
     new = new_articles(articles, known)
     intents = []
     for article in new:
-        matches = deps.matcher.match(article.title, article.text, outlet.lang)
-        intents.append(route(article, outlet.lang, matches, deps.matcher.watchlist))
+        analysis = deps.matcher.analyse(article.title, article.text, outlet.lang)
+        intents.append(route(article, outlet, analysis, deps.matcher.watchlist, now))
     batch.add(after_success(outlet, feed, now, found_new=bool(new)), intents)
     matched = sum(1 for i in intents if i.deliverable)
     log.info("%s: %d items, %d new, %d matched", outlet.id, len(articles), len(new), matched)

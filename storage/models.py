@@ -93,3 +93,25 @@ class Heartbeat(SQLModel, table=True):
     started_at: datetime | None = _when(nullable=False)
     cycle_at: datetime | None = _when()
     every_seconds: int
+
+
+class Snapshot(SQLModel, table=True):
+    """What a matched article said at one moment: the evidence trail (bot.research.evidence).
+
+    source feed: the item as first seen (stage 0); source page: the article page
+    at first check (stage 0) and at the re-checks (stages 1, 2, 3 = 1 h, 1 d, 7 d).
+    `text` is kept when it is new (first, changed); `diff` against the previous text.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    taken_at: datetime | None = _when(nullable=False)
+    source: str  # feed | page
+    stage: int
+    status: str  # first | same | changed | gone | moved | failed | disallowed
+    http_status: int | None = None
+    final_url: str | None = Field(default=None, sa_column=Column(Text))
+    sha256: str | None = None
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    diff: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(Text))
