@@ -41,7 +41,7 @@ from sqlalchemy import Engine
 
 from bot.route import route
 from core.errors import FeedError
-from core.records import ArticleIntent, OutletUpdate, StateChange
+from core.records import ArticleIntent, OutletForPoll, OutletUpdate, StateChange
 from feeds.dates import plausible_date
 from feeds.decide import after_failure, after_success, due_by, new_articles
 from feeds.fetch import fetch_all
@@ -120,6 +120,27 @@ async def run_cycle(
         changes = state_changes(await off_loop(outlet_status, deps.engine), now)
         await off_loop(write_states, deps.engine, changes)
     return CycleReport(tuple(results), tuple(changes))
+
+
+async def poll_outlet(deps: CycleDeps, outlet: OutletForPoll, now: datetime) -> PollResult:
+    """The cycle's stages for one outlet, written at once (replica mode polls outlet
+    by outlet, as tasks); parsing, matching and the database run off the event loop."""
+    [fetched] = [f async for f in fetch_all(deps.client, [outlet], now=now)]
+
+    def rest() -> PollResult:
+        batch = _Batch(deps.engine)
+        result = _poll_one(deps, fetched, now, batch)
+        batch.flush()
+        return result
+
+    return await asyncio.get_running_loop().run_in_executor(None, rest)
+
+
+def refresh_health(engine: Engine, now: datetime) -> tuple[StateChange, ...]:
+    """Each active outlet's health state at `now`; store and return the changes."""
+    changes = state_changes(outlet_status(engine), now)
+    write_states(engine, changes)
+    return tuple(changes)
 
 
 def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batch) -> PollResult:

@@ -95,6 +95,30 @@ class Heartbeat(SQLModel, table=True):
     every_seconds: int
 
 
+class Replica(SQLModel, table=True):
+    """One `trialwatch run` in replica mode: who it is, when it last beat, what it did."""
+
+    id: str = Field(primary_key=True)  # host:pid:start time
+    host: str
+    pid: int
+    started_at: datetime | None = _when(nullable=False)
+    heartbeat_at: datetime | None = _when(nullable=False)
+    tasks_done: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    stopped_at: datetime | None = _when()
+
+
+class DigestRun(SQLModel, table=True):
+    """A digest sent to one destination for one scheduled time: replicas whose clocks
+    fire the same digest find it here and send nothing."""
+
+    __tablename__ = "digest_run"
+
+    destination: str = Field(primary_key=True)
+    slot: str = Field(primary_key=True)  # the local scheduled time, 2026-11-29T09:00:00
+    done_at: datetime | None = _when()
+    sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
 class Snapshot(SQLModel, table=True):
     """What a matched article said at one moment: the evidence trail (bot.research.evidence).
 
