@@ -1,4 +1,8 @@
-"""Canonical article URLs, so one article is stored once. Pure functions."""
+"""Canonical article URLs and the link identity of an article. Pure functions.
+
+In `core` because storage needs them too (migration 0006 computes the link
+identity of the articles already stored).
+"""
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -23,10 +27,13 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, host, path, urlencode(query), ""))
 
 
-def article_key(outlet_id: str, link: str | None, guid: str | None, title: str) -> str:
-    """The identity of an article: its canonical link, else its guid, else its title."""
-    if link and urlsplit(link).scheme in ("http", "https"):
-        return canonical_url(link)
-    if guid:
-        return f"guid:{outlet_id}:{guid.strip()}"
-    return f"title:{outlet_id}:{' '.join(title.casefold().split())}"
+def url_key(url: str) -> str | None:
+    """The link identity of `url`: its canonical form without scheme and `www.`; a
+    fragment with a number is kept (`#post-2` and `#post-3` of a live blog are two
+    items), others (`#comments`) are not. None for a link that is not http(s)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    canonical = canonical_url(url).split("://", 1)[1].removeprefix("www.")
+    numbered = any(c.isdigit() for c in parts.fragment)
+    return canonical + (f"#{parts.fragment}" if numbered else "")
