@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.cycle import CycleDeps, run_cycle
+from bot.deliver import send_urgent
+from bot.notify import TelegramNotifier, make_bot
 from bot.render import render_alert
 from bot.services import sync_outlets
 from core.records import OutletConfig
@@ -21,6 +23,8 @@ from feeds.localserver import Canned, OutletServer
 from matchers import compile_watchlist, parse_watchlist
 from storage import articles, outbox
 from storage.db import init_db, make_engine
+from tests.conftest import TOKEN
+from tests.telegram_server import FakeTelegram
 
 HERE = Path(__file__).resolve()
 FIXTURES = next(
@@ -110,3 +114,30 @@ async def test_case_7_escaped_brackets(tmp_path: Path, outlet_server: OutletServ
     serve(outlet_server, "08_escaped_brackets_title.xml")
     [alert] = alerts(await cycle(tmp_path, outlet_server))
     assert "calling parliament a &lt;rubber stamp&gt;" in alert
+
+
+async def test_case_4_alert_naming_150_people(
+    tmp_path: Path, outlet_server: OutletServer, telegram: FakeTelegram
+) -> None:
+    """The alert naming 150 watched people is accepted whole, and the urgent alert after
+    it goes out too: no bare header, nothing stuck."""
+    assert FIXTURES is not None
+    feed = (FIXTURES / "05_many_people_feed.xml").read_bytes()
+    outlet_server.canned["/feed"] = Canned(body=feed)
+    engine = make_engine(f"sqlite:///{tmp_path / 'tw.db'}")
+    init_db(engine)
+    outlets = [OutletConfig("o", "O", outlet_server.url("feed"), "ru")]
+    sync_outlets(engine, outlets, timedelta(1), NOW)
+    text = (FIXTURES / "05_many_people_watchlist.yaml").read_text("utf-8")
+    watchlist = parse_watchlist(text, "watchlist")
+    async with make_client(timeout=2.0) as client:
+        deps = CycleDeps(engine, client, compile_watchlist(watchlist))
+        await run_cycle(deps, NOW, every_outlet=True)
+    bot = make_bot(TOKEN, telegram.base_url, timeout=2.0)
+    async with bot:
+        notifier = TelegramNotifier(bot, int(telegram.chat_id), backoff=0.01)
+        sent = await send_urgent(engine, notifier, ZoneInfo("Asia/Almaty"), watchlist.name_of, NOW)
+    assert sent.error is None and not sent.set_aside and sent.count == 2
+    assert all("Matched:" in t for t in telegram.texts)
+    assert any(" more" in t for t in telegram.texts)
+    assert any("Кайратулы" in t for t in telegram.texts)
