@@ -1,6 +1,6 @@
 """Canonical article URLs and the link identity of an article. Pure functions.
 
-In `core` because storage needs them too (migration 0006 computes the link
+In `core` because storage needs them too (migration 0008 computes the link
 identity of the articles already stored).
 """
 
@@ -20,11 +20,23 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     path = parts.path.rstrip("/") or ""
     query = sorted(
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in _TRACKING and not k.lower().startswith(_TRACKING_PREFIXES)
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
     )
     return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def without_tracking(url: str) -> str:
+    """The link as given, less its tracking parameters (utm_*, fbclid, ...)."""
+    parts = urlsplit(url.strip())
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not _is_tracking(k)]
+    if len(kept) == len(pairs):
+        return url.strip()
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def _is_tracking(key: str) -> bool:
+    return key.lower() in _TRACKING or key.lower().startswith(_TRACKING_PREFIXES)
 
 
 def url_key(url: str) -> str | None:

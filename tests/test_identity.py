@@ -139,12 +139,12 @@ async def test_same_story_in_two_outlets(
 
 def test_articles_stored_before_the_upgrade_stay_known(tmp_path: Path) -> None:
     """Rows keyed by the old rule (canonical URL) get their link identity in migration
-    0006, so the same items are not new after the upgrade."""
+    0008, so the same items are not new after the upgrade."""
     engine: Engine = make_engine(f"sqlite:///{tmp_path / 'tw.db'}")
     from alembic import command
 
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "0005")
+        command.upgrade(alembic_config(connection), "0007")
         connection.execute(
             text(
                 "INSERT INTO outlet (id, name, config_url, url, lang, every_seconds, active, "

@@ -1,7 +1,7 @@
 """article.url_key: an article's link identity, beside its key
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-29 10:40:00
 
 An article is known by its key (guid within the outlet, else link and title) or by
@@ -16,8 +16,8 @@ from alembic import op
 
 from core.links import url_key
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
