@@ -93,6 +93,8 @@ def outlet_if_due(engine: Engine, outlet_id: str, now: datetime) -> OutletForPol
             etag=o.etag,
             last_modified=o.last_modified,
             failures=o.failures,
+            last_new_at=aware(o.last_new_at),
+            last_success_at=aware(o.last_success_at),
         )
 
 
