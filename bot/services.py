@@ -24,7 +24,7 @@ from bot.research.search import search as research_search
 from bot.status import render_replicas, render_status
 from core.errors import ConfigError, StorageError
 from core.records import Match, OutletConfig, StateChange
-from feeds.canonical import canonical_url
+from feeds.canonical import canonical_url, url_key
 from feeds.outlets import plan_sync
 from matchers import compile_watchlist
 from storage import articles, monitor, outbox, outlets, replicas
@@ -267,7 +267,8 @@ def case_page(app: App, entry_id: str, page: int) -> CasePage | None:
 def why(app: App, link: str) -> ArticleDetail | None:
     """The stored article at `link` (as given or canonical), its matches and outbox rows."""
     link = link.strip().strip("<>")
-    return article_detail(app.engine, [link, canonical_url(link)])
+    identity = url_key(link)
+    return article_detail(app.engine, [link, canonical_url(link)], [identity] if identity else [])
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,14 +72,22 @@ def count_timeline(engine: Engine, entry_id: str) -> int:
 
 
 @wrap_errors
-def article_detail(engine: Engine, keys: Sequence[str]) -> ArticleDetail | None:
-    """The article stored under one of `keys` (its URL as given or canonical), with its
-    matches and outbox rows."""
+def article_detail(
+    engine: Engine, keys: Sequence[str], url_keys: Sequence[str] = ()
+) -> ArticleDetail | None:
+    """The article stored under one of `keys` (its key or URL as given) or whose link
+    identity is one of `url_keys`, with its matches and outbox rows."""
     with Session(engine) as session:
         row = session.exec(
             select(Article, Outlet)
             .join(Outlet, col(Outlet.id) == Article.outlet_id)
-            .where(or_(col(Article.key).in_(keys), col(Article.url).in_(keys)))
+            .where(
+                or_(
+                    col(Article.key).in_(keys),
+                    col(Article.url).in_(keys),
+                    col(Article.url_key).in_(url_keys),
+                )
+            )
         ).first()
         if row is None:
             return None
