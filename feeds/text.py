@@ -27,6 +27,9 @@ HTML_ELEMENTS = _BLOCK | _SKIP | {
     "tfoot", "th", "thead", "time", "title", "track", "tt", "u", "var", "video", "wbr",
 }  # fmt: skip
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# C0 controls other than tab and newlines, and DEL: invisible, refused by PostgreSQL
+# (NUL) and by Telegram, and they split words the matcher should see whole.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _NEWLINES = re.compile(r"\s*\n\s*")
 
 
@@ -67,7 +70,7 @@ def html_to_text(html: str, *, plain: bool = False) -> str:
         collector.feed(html.replace("&", "&amp;") if plain else html)
         collector.close()
         text = "".join(collector.parts)
-    text = _SPACES.sub(" ", text)
+    text = _SPACES.sub(" ", _CONTROLS.sub("", text))
     return _NEWLINES.sub("\n", text).strip()
 
 
