@@ -33,8 +33,8 @@ def parse(fetched: FetchedFeed) -> ParsedFeed:
     headers["content-location"] = fetched.final_url or outlet.url
     headers.setdefault("content-type", "application/xml")  # the XML declaration decides
     shown = charset_of(body)
-    if shown == "utf-8":
-        headers["content-type"] = _XML_UTF8
+    if shown is not None and shown != CP1251:  # the bytes show it: the labels lose
+        headers["content-type"] = f"application/xml; charset={shown}"
     parsed = _feedparse(fetched, body, headers)
     if shown == CP1251 and parsed.get("encoding", "").lower() in _LATIN1:
         # Served without (or with a wrong) charset: read as Latin-1, Russian and
@@ -59,7 +59,6 @@ def parse(fetched: FetchedFeed) -> ParsedFeed:
 
 
 log = logging.getLogger(__name__)
-_XML_UTF8 = "application/xml; charset=utf-8"
 _XML_CP1251 = f"application/xml; charset={CP1251}"
 _LATIN1 = ("windows-1252", "iso-8859-1", "latin-1", "iso8859-1", "cp1252")
 # Bot-protection and challenge pages served instead of the feed.

@@ -3,6 +3,7 @@ real-world kinds (issue 8), each through a real server on 127.0.0.1 and a real p
 
 - character references to code points that are not characters (surrogates,
   beyond U+10FFFF, NUL and other control characters) in one outlet's feed;
+- a byte-order mark (or UTF-16's own first bytes) against a wrong charset label.
 """
 
 from datetime import UTC, datetime
@@ -48,12 +49,45 @@ async def test_impossible_character_references_cost_nothing(
     assert results["stepnoy"].new == 3
     assert results["stepnoy"].matched == 2
     with engine.connect() as db:
-        rows: dict[str, str] = dict(
-            db.execute(text("SELECT url, title || ' ' || text FROM article")).tuples().all()
-        )
+        query = text("SELECT url, title || ' ' || text FROM article")
+        rows = {str(url): str(body) for url, body in db.execute(query)}
     engine.dispose()
     assert "Aibek Sarsenov sentenced" in rows["https://stepnoy.test/n/1"]
     assert "Dana Zholdasova verdict" in rows["https://stepnoy.test/n/2"]
     weather = rows["https://stepnoy.test/n/3"]
     assert "Weather in Aktau" in weather
     assert not any(ord(c) < 32 and c not in "\t\n" for c in weather), repr(weather)
+
+
+UNICODE_MARKED = (DATA / "unicode_marked.xml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("body", "label"),
+    [
+        (b"\xef\xbb\xbf" + UNICODE_MARKED.replace("ENCODING", "utf-8").encode(), "windows-1251"),
+        (b"\xef\xbb\xbf" + UNICODE_MARKED.replace("ENCODING", "koi8-r").encode(), "koi8-r"),
+        (("\ufeff" + UNICODE_MARKED.replace("ENCODING", "utf-16")).encode("utf-16-le"), "utf-8"),
+        (("\ufeff" + UNICODE_MARKED.replace("ENCODING", "utf-16")).encode("utf-16-be"), "utf-8"),
+        (UNICODE_MARKED.replace("ENCODING", "utf-16").encode("utf-16-le"), "iso-8859-1"),
+        (UNICODE_MARKED.replace("ENCODING", "utf-16").encode("utf-16-be"), "windows-1251"),
+    ],
+    ids=["utf-8 BOM as cp1251", "utf-8 BOM as koi8-r", "utf-16le BOM", "utf-16be BOM",
+         "utf-16le no BOM", "utf-16be no BOM"],
+)  # fmt: skip
+async def test_byte_order_mark_beats_the_charset_label(
+    outlet_server: OutletServer, tmp_path: Path, body: bytes, label: str
+) -> None:
+    """The urgent verdict is read, matched and queued, not mojibake or a parse error."""
+    outlet_server.canned["/kaspiy"] = Canned(
+        body=body, headers={"Content-Type": f"application/rss+xml; charset={label}"}
+    )
+    outlet = OutletConfig("kaspiy", "Kaspiy", outlet_server.url("kaspiy"), "ru")
+    engine = open_db(f"sqlite:///{tmp_path / 'tw.db'}", [outlet], NOW)
+    [result] = await poll_all(engine, NOW)
+    assert result.error is None, result.error
+    assert (result.new, result.matched) == (1, 1)
+    with engine.connect() as db:
+        title = db.execute(text("SELECT title FROM article")).scalar_one()
+    engine.dispose()
+    assert title == "Суд вынес приговор Дане Жолдасовой"
