@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench run clean
+.PHONY: demo test lint bench bench-research run clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)  ## the bench suite: 1,000 loopback feeds, naive vs aiohttp vs trialwatch, matching
 	$(BIN)/python -m bench
+
+bench-research: $(STAMP)  ## search over 100k stored articles, export of 100k rows (minutes)
+	$(BIN)/python -m bench.research
 
 run: $(STAMP)
 	$(BIN)/trialwatch run

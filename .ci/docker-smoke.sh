@@ -13,7 +13,7 @@ PG_URL=postgresql://trialwatch:change-me@postgres:5432/trialwatch
 
 cleanup() {
   if [ -n "$DOCKERD_PID" ]; then
-    "${COMPOSE[@]}" --profile postgres down -v -t 2 >/dev/null 2>&1
+    "${COMPOSE[@]}" --profile postgres --profile replicas down -v -t 2 >/dev/null 2>&1
     kill "$DOCKERD_PID" 2>/dev/null
     for _ in $(seq 60); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.5; done
   fi
@@ -42,6 +42,7 @@ ln -s "$WORK/venv/bin/docker-compose" "$DOCKER_CONFIG/cli-plugins/docker-compose
 step "hadolint Dockerfile" hadolint --failure-threshold warning Dockerfile
 step "compose config (as shipped)" docker compose -f docker-compose.yml config -q
 step "compose config (postgres profile)" docker compose -f docker-compose.yml --profile postgres config -q
+step "compose config (replicas profile)" docker compose -f docker-compose.yml --profile replicas config -q
 step "compose config (CI overlay)" "${COMPOSE[@]}" --profile postgres config -q
 [ "$FAILED" -eq 0 ] || finish
 
@@ -95,6 +96,16 @@ image_size() {
   [ "$((bytes / 1000000))" -lt "$MAX_IMAGE_MB" ]
 }
 run_app() { "${COMPOSE[@]}" run --rm -T trialwatch "$@"; }
+live_replicas() {  # live_replicas N: `trialwatch status` lists N alive replicas within 90 s
+  local alive
+  for _ in $(seq 30); do
+    alive=$("${COMPOSE[@]}" run --rm -T -e TRIALWATCH_DATABASE_URL="$PG_URL" trialwatch \
+            trialwatch status 2>/dev/null | grep -c ' alive ')
+    [ "$alive" -eq "$1" ] && return 0
+    sleep 3
+  done
+  echo "alive replicas: $alive"; "${COMPOSE[@]}" --profile replicas logs --tail 20 replica; return 1
+}
 
 step "install docker.io + debootstrap" install_engine || finish
 step "start dockerd" start_engine || finish
@@ -114,5 +125,7 @@ step "health answers (unhealthy: no monitor yet)" \
 step "demo" run_app trialwatch demo
 step "postgres up --wait" "${COMPOSE[@]}" --profile postgres up -d --wait postgres \
   && step "check (PostgreSQL)" "${COMPOSE[@]}" --profile postgres run --rm -T \
-       -e TRIALWATCH_DATABASE_URL="$PG_URL" trialwatch trialwatch check
+       -e TRIALWATCH_DATABASE_URL="$PG_URL" trialwatch trialwatch check \
+  && step "replicas profile up (3 replicas)" "${COMPOSE[@]}" --profile replicas up -d replica \
+  && step "status lists 3 alive replicas" live_replicas 3
 finish

@@ -91,13 +91,18 @@ async def _notifiers(
     return TelegramNotifier(bot, settings.chat_id), admin
 
 
+def poll_tick(app: App) -> timedelta:
+    """How often the clock looks for due outlets: 30 s, or the shortest interval configured."""
+    return min(
+        [MAX_TICK, app.settings.default_every, *(o.every for o in app.config.outlets if o.every)]
+    )
+
+
 def build_scheduler(app: App) -> AsyncIOScheduler:
     """The poll job every tick (30 s, or the shortest interval configured) and a
     digest job at each TRIALWATCH_DIGEST_AT time, in TRIALWATCH_TIMEZONE."""
     scheduler = AsyncIOScheduler(timezone=app.settings.tz)
-    tick = min(
-        [MAX_TICK, app.settings.default_every, *(o.every for o in app.config.outlets if o.every)]
-    )
+    tick = poll_tick(app)
     scheduler.add_job(
         _poll_job,
         IntervalTrigger(seconds=tick.total_seconds()),
@@ -110,7 +115,7 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     for at in app.settings.digest_times:
         scheduler.add_job(
             _digest_job,
-            CronTrigger(hour=at.hour, minute=at.minute, timezone=app.settings.tz),
+            CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=app.settings.tz),
             args=[app],
             id=f"digest-{at:%H%M}",
             coalesce=True,
@@ -126,6 +131,11 @@ async def run_forever(app: App) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if app.settings.mode == "replica":
+        from bot.replica import run_replica  # procrastinate: only replicas load it
+
+        await run_replica(app, stop)
+        return
     scheduler = build_scheduler(app)
     scheduler.start()
     log.info(

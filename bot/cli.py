@@ -93,7 +93,7 @@ def _setup_logging(verbose: bool) -> None:
         stream=sys.stderr,
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    for noisy in ("httpx", "httpcore", "telegram", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "procrastinate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -180,7 +180,7 @@ def cmd_health(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     with open_engine(settings) as engine:
-        print(services.status_text(engine, datetime.now(UTC), settings.tz))
+        print(services.status_text(engine, datetime.now(UTC), settings.tz, settings.lease))
     return 0
 
 

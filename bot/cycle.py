@@ -9,8 +9,8 @@
                    | keys waiting in the batch           #   and what the batch holds
         new      = new_articles(articles, known)         # decide: what is new,
         update   = after_success(outlet, feed, now, …)   #   the outlet row, the next poll
-        matches  = matcher.match(title, text, lang)      # match: per new article
-        intents  = route(article, matches, watchlist)    # route: alert, digest or unsent
+        analysis = matcher.analyse(title, text, lang)    # match: per new article
+        intents  = route(article, outlet, analysis, …)   # route: alert, digest, region or unsent
         batch.add(update, intents)                       # apply_many: one transaction per
                                                          #   BATCH_OUTLETS outlets or
                                                          #   BATCH_ARTICLES articles, and at the end
@@ -41,7 +41,7 @@ from sqlalchemy import Engine
 
 from bot.route import route
 from core.errors import FeedError
-from core.records import ArticleIntent, OutletUpdate, StateChange
+from core.records import ArticleIntent, OutletForPoll, OutletUpdate, StateChange
 from feeds.dates import plausible_date
 from feeds.decide import after_failure, after_success, due_by, new_articles
 from feeds.fetch import fetch_all
@@ -122,6 +122,27 @@ async def run_cycle(
     return CycleReport(tuple(results), tuple(changes))
 
 
+async def poll_outlet(deps: CycleDeps, outlet: OutletForPoll, now: datetime) -> PollResult:
+    """The cycle's stages for one outlet, written at once (replica mode polls outlet
+    by outlet, as tasks); parsing, matching and the database run off the event loop."""
+    [fetched] = [f async for f in fetch_all(deps.client, [outlet], now=now)]
+
+    def rest() -> PollResult:
+        batch = _Batch(deps.engine)
+        result = _poll_one(deps, fetched, now, batch)
+        batch.flush()
+        return result
+
+    return await asyncio.get_running_loop().run_in_executor(None, rest)
+
+
+def refresh_health(engine: Engine, now: datetime) -> tuple[StateChange, ...]:
+    """Each active outlet's health state at `now`; store and return the changes."""
+    changes = state_changes(outlet_status(engine), now)
+    write_states(engine, changes)
+    return tuple(changes)
+
+
 def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batch) -> PollResult:
     """The stages after fetch, for one outlet."""
     outlet, feed = fetched.outlet, fetched.feed
@@ -140,8 +161,8 @@ def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batc
     new = new_articles(articles, known)
     intents = []
     for article in new:
-        matches = deps.matcher.match(article.title, article.text, outlet.lang)
-        intents.append(route(article, outlet.lang, matches, deps.matcher.watchlist))
+        analysis = deps.matcher.analyse(article.title, article.text, outlet.lang)
+        intents.append(route(article, outlet, analysis, deps.matcher.watchlist, now))
     batch.add(after_success(outlet, feed, now, found_new=bool(new)), intents)
     matched = sum(1 for i in intents if i.deliverable)
     log.info("%s: %d items, %d new, %d matched", outlet.id, len(articles), len(new), matched)

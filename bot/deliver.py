@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from bot.notify import Notifier
 from bot.render import Message, NameOf, render_alert, render_digest
+from bot.stories import group_stories
 from core.errors import DeliveryError, MessageRefused
 from storage import outbox
 
@@ -37,8 +38,12 @@ def digest_messages(engine: Engine, tz: ZoneInfo, name_of: NameOf, now: datetime
 async def send_urgent(
     engine: Engine, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
 ) -> Sent:
-    """Send every pending urgent alert, oldest first."""
-    messages = [render_alert(item, tz, name_of) for item in outbox.pending(engine, urgent=True)]
+    """Send every pending urgent alert, oldest first; the same story from several
+    outlets in one cycle is one alert ("also reported by")."""
+    messages = [
+        render_alert(story.lead, tz, name_of, now=now, also=story.also)
+        for story in group_stories(outbox.pending(engine, urgent=True))
+    ]
     return await _send_in_order(engine, notifier, messages, now)
 
 
@@ -56,7 +61,7 @@ async def _send_in_order(
     set_aside: list[MessageRefused] = []
     for index, message in enumerate(messages):
         try:
-            await notifier.send(message.html)
+            await notifier.send(message.html, silent=message.silent)
         except MessageRefused as e:
             # This message, not the chat: set it aside so it never holds later ones back.
             log.error("%s (deliveries %s)", e, list(message.delivery_ids))

@@ -36,8 +36,9 @@ NETWORK_RETRIES = 3
 
 
 class Notifier(Protocol):
-    async def send(self, text_html: str) -> None:
-        """Deliver one message or raise `DeliveryError`; return only when accepted."""
+    async def send(self, text_html: str, *, silent: bool = False) -> None:
+        """Deliver one message or raise `DeliveryError`; return only when accepted.
+        `silent`: no notification sound (the digest)."""
 
 
 class ConsoleNotifier:
@@ -46,7 +47,7 @@ class ConsoleNotifier:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
-    async def send(self, text_html: str) -> None:
+    async def send(self, text_html: str, *, silent: bool = False) -> None:
         print("─" * 60, file=self.stream)
         print(to_plain(text_html), file=self.stream, flush=True)
 
@@ -113,22 +114,22 @@ class TelegramNotifier:
         self.backoff = backoff  # seconds before the first retry of a network error; doubles
         self.setting = setting  # the variable to fix when the chat is wrong
 
-    async def send(self, text_html: str) -> None:
+    async def send(self, text_html: str, *, silent: bool = False) -> None:
         try:
-            await self._send_html(text_html)
+            await self._send_html(text_html, silent=silent)
         except TelegramError as e:
             raise self._error(e) from None
 
-    async def _send_html(self, text_html: str) -> None:
+    async def _send_html(self, text_html: str, *, silent: bool) -> None:
         try:
-            await self._send_retrying(text_html, ParseMode.HTML)
+            await self._send_retrying(text_html, ParseMode.HTML, silent)
         except BadRequest as e:
             if is_chat_problem(e.message):
                 raise
             # Something in this message (markup, length, a link): send it reduced.
             log.warning("Telegram refused a message (%s); sending it as plain text", e.message)
             try:
-                await self._send_retrying(reduced(text_html), None)
+                await self._send_retrying(reduced(text_html), None, silent)
             except BadRequest as again:
                 if is_chat_problem(again.message):
                     raise
@@ -137,7 +138,7 @@ class TelegramNotifier:
                     f"it is set aside: {clip(to_plain(text_html), 200)}"
                 ) from None
 
-    async def _send_retrying(self, text: str, parse_mode: str | None) -> None:
+    async def _send_retrying(self, text: str, parse_mode: str | None, silent: bool) -> None:
         # BadRequest subclasses NetworkError but is permanent: never retry it.
         for attempt in range(NETWORK_RETRIES + 1):
             try:
@@ -146,6 +147,7 @@ class TelegramNotifier:
                     text,
                     parse_mode=parse_mode,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    disable_notification=silent,
                 )
                 return
             except (BadRequest, Forbidden, InvalidToken):

@@ -14,12 +14,12 @@ from bot.cycle import CycleReport, run_cycle
 from bot.deliver import Sent, digest_messages, send_digest, send_urgent
 from bot.health import Verdict, judge
 from bot.render import render_admin_error, render_state_changes
-from bot.status import render_status
+from bot.status import render_replicas, render_status
 from core.errors import ConfigError, StorageError
-from core.records import OutletConfig
+from core.records import OutletConfig, StateChange
 from feeds.outlets import plan_sync
 from matchers import compile_watchlist
-from storage import articles, monitor, outlets
+from storage import articles, monitor, outlets, replicas
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,22 @@ async def poll(
     """One poll cycle (`bot.cycle.run_cycle`), then the health changes to the admin
     chat and the urgent alerts to the channel."""
     report = await run_cycle(app.cycle_deps(), now, every_outlet=every_outlet, tick=tick)
-    if report.changes:
-        await app.admin.announce(render_state_changes(report.changes))
-    await _delivered(
-        app, await send_urgent(app.engine, app.notifier, app.settings.tz, app.name_of, now)
-    )
+    await announce_changes(app, report.changes)
+    await send_alerts(app, now)
     return report
+
+
+async def announce_changes(app: App, changes: Sequence[StateChange]) -> None:
+    """Outlet health changes to the admin chat."""
+    if changes:
+        await app.admin.announce(render_state_changes(changes))
+
+
+async def send_alerts(app: App, now: datetime) -> Sent:
+    """Send the pending urgent alerts now."""
+    sent = await send_urgent(app.engine, app.notifier, app.settings.tz, app.name_of, now)
+    await _delivered(app, sent)
+    return sent
 
 
 async def digest(app: App, now: datetime) -> Sent:
@@ -89,14 +99,23 @@ async def preview_digest(app: App, now: datetime) -> int:
     return sum(len(m.delivery_ids) for m in messages)
 
 
-def status_text(engine: Engine, now: datetime, tz: ZoneInfo) -> str:
-    """Each outlet's health, then how many articles are stored and queued."""
+REPLICAS_SHOWN = timedelta(days=1)  # `status` lists replicas that beat this recently
+
+
+def status_text(engine: Engine, now: datetime, tz: ZoneInfo, lease: timedelta) -> str:
+    """Each outlet's health, how many articles are stored and queued, and the
+    replicas seen in the last day (replica mode; `lease`: TRIALWATCH_REPLICA_LEASE)."""
     counts = articles.counts(engine)
-    return (
+    text = (
         render_status(outlets.outlet_status(engine), now, tz)
         + f"\n\n{counts.articles} articles stored, {counts.queued} deliveries queued"
         + (f", {counts.set_aside} set aside (refused by Telegram)" if counts.set_aside else "")
     )
+    seen = replicas.replicas(engine, since=now - REPLICAS_SHOWN)
+    if seen:
+        text += f"\n\nreplicas (heartbeat in the last {REPLICAS_SHOWN.days * 24} h):\n"
+        text += render_replicas(seen, now, tz, lease)
+    return text
 
 
 def health(engine: Engine, now: datetime) -> Verdict:

@@ -10,10 +10,11 @@ import re
 from collections.abc import Iterable
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values  # pydantic-settings' own .env reader
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import SettingsError
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     digest_at: str = "09:00"
     poll_every: str = "15m"
+    mode: Literal["single", "replica"] = "single"
+    replica_lease: str = "30s"
+    replica_concurrency: int = Field(default=20, ge=1, le=500)
 
     @field_validator("timezone")
     @classmethod
@@ -58,7 +62,7 @@ class Settings(BaseSettings):
         parse_times(value)
         return value
 
-    @field_validator("poll_every")
+    @field_validator("poll_every", "replica_lease")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)  # the 30 s floor: bot.config.poll_floor_problem
@@ -90,7 +94,17 @@ class Settings(BaseSettings):
                 "TRIALWATCH_TELEGRAM_CHAT is required with a token: the channel id (-100…) "
                 "or @channelname"
             )
+        if self.mode == "replica" and not self.database_url.startswith("postgres"):
+            raise ValueError(
+                "TRIALWATCH_MODE=replica needs TRIALWATCH_DATABASE_URL=postgresql://…: replicas "
+                "share one PostgreSQL database (SQLite is for a single process)"
+            )
         return self
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a silent replica's tasks stay its own before another takes them over."""
+        return parse_duration(self.replica_lease)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -119,12 +133,14 @@ def _chat(value: str | None) -> int | str:
 
 
 def parse_times(value: str) -> list[time]:
-    """`09:00` or `09:00,18:00` → times; ValueError otherwise."""
+    """`09:00`, `09:00,18:00` or with seconds `09:00:30` → times; ValueError otherwise."""
     times = []
     for part in value.split(","):
         try:
-            hour, minute = (int(x) for x in part.strip().split(":"))
-            times.append(time(hour, minute))
+            hour, minute, second = (int(x) for x in (part.strip() + ":0").split(":")[:3])
+            if part.count(":") > 2:
+                raise ValueError
+            times.append(time(hour, minute, second))
         except ValueError:
             raise ValueError(f"{part.strip()!r} is not a time like 09:00") from None
     return times

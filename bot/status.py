@@ -1,10 +1,12 @@
-"""`trialwatch status`: a table of outlets. Pure: takes rows and `now`."""
+"""`trialwatch status`: a table of outlets, and one of replicas in replica mode.
+Pure: takes rows and `now`."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.records import OutletStatus
+from storage.replicas import ReplicaStatus
 
 ERROR_WIDTH = 70
 
@@ -32,6 +34,41 @@ def render_status(rows: Sequence[OutletStatus], now: datetime, tz: ZoneInfo) -> 
         + r[4]
         for r in table
     ).rstrip()
+
+
+def render_replicas(
+    rows: Sequence[ReplicaStatus], now: datetime, tz: ZoneInfo, lease: timedelta
+) -> str:
+    """One line per replica: host, pid, state, started, last heartbeat, tasks done.
+    `alive` while its last heartbeat is younger than the lease; `silent` after (its
+    tasks are being taken over); `stopped` after a clean stop."""
+    table = [("host", "pid", "state", "started", "last heartbeat", "tasks done")]
+    for r in rows:
+        if r.stopped_at is not None:
+            state = "stopped"
+        else:
+            state = "alive" if now - r.heartbeat_at < lease else "silent"
+        beat = f"{r.heartbeat_at.astimezone(tz):%H:%M:%S} ({_ago(now - r.heartbeat_at)})"
+        table.append(
+            (
+                r.host,
+                str(r.pid),
+                state,
+                f"{r.started_at.astimezone(tz):%d %b %H:%M}",
+                beat,
+                str(r.tasks_done),
+            )
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(r, widths, strict=True)).rstrip()
+        for r in table
+    )
+
+
+def _ago(age: timedelta) -> str:
+    seconds = int(age.total_seconds())
+    return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago"
 
 
 def _when(value: datetime | None, now: datetime, tz: ZoneInfo) -> str:

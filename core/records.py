@@ -52,6 +52,7 @@ class OutletConfig:
     url: str
     lang: str
     every: timedelta | None = None
+    fulltext: bool = False  # fetch each new article's page for its full text
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class OutletForPoll:
     failures: int = 0
     last_new_at: datetime | None = None  # the last poll that found a new item
     new_gap: timedelta | None = None  # the usual time between such polls (feeds.health)
+    last_success_at: datetime | None = None  # None: never polled; its first items are backlog
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +102,21 @@ class ParsedArticle:
 
 @dataclass(frozen=True, slots=True)
 class ArticleIntent:
-    """A new article to store, what the matcher found in it, and whether it is urgent."""
+    """A new article to store, what the matcher found in it, and whether it is urgent.
+    `send`: the relevance decision (bot.route) to queue it for the channel; None
+    (tools that store without deciding) queues it when a match is deliverable."""
 
     article: ParsedArticle
     lang: str
     matches: tuple[Match, ...]
     urgent: bool
+    send: bool | None = None
 
     @property
     def deliverable(self) -> bool:
-        return any(m.deliverable for m in self.matches)
+        if self.send is not None:
+            return self.send
+        return any(m.deliverable and m.kind != "region" for m in self.matches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +149,8 @@ class DeliveryItem:
     published: datetime | None
     seen: datetime
     matches: tuple[Match, ...]
+    author: str | None = None
+    lang: str = ""  # the outlet's language code
 
 
 @dataclass(frozen=True, slots=True)

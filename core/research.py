@@ -56,3 +56,53 @@ class ProvenanceRow:
 def snapshot_text(title: str, text: str) -> str:
     """The text an evidence hash covers: title, blank line, body (as matched)."""
     return f"{title}\n\n{text}"
+
+
+@dataclass(frozen=True, slots=True)
+class PageBefore:
+    """What the evidence trail knew of an article's page before this check."""
+
+    status: str  # the last page snapshot's status
+    sha256: str | None  # of the latest page text stored
+    text: str | None  # the latest page text stored
+    final_url: str | None  # where the first good check landed: the page's real address
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of one page check, as it is stored (feeds.evidence.judge)."""
+
+    status: str  # first | same | changed | gone | moved | failed | disallowed
+    http_status: int | None = None
+    final_url: str | None = None
+    sha256: str | None = None
+    text: str | None = None  # kept only when new: first, changed
+    diff: str | None = None
+    error: str | None = None
+    notable: bool = False  # worth telling the channel: edited, taken down, moved
+
+
+@dataclass(frozen=True, slots=True)
+class DueCheck:
+    """A matched article whose page is due for a check at `stage`."""
+
+    article_id: int
+    url: str
+    title: str
+    stage: int
+    before: PageBefore | None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRecord:
+    """One entry of an article's evidence trail."""
+
+    taken_at: datetime
+    source: str
+    stage: int
+    status: str
+    http_status: int | None
+    final_url: str | None
+    sha256: str | None
+    diff: str | None
+    error: str | None

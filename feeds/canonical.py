@@ -16,11 +16,23 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     path = parts.path.rstrip("/") or ""
     query = sorted(
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in _TRACKING and not k.lower().startswith(_TRACKING_PREFIXES)
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
     )
     return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def without_tracking(url: str) -> str:
+    """The link as given, less its tracking parameters (utm_*, fbclid, ...)."""
+    parts = urlsplit(url.strip())
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not _is_tracking(k)]
+    if len(kept) == len(pairs):
+        return url.strip()
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def _is_tracking(key: str) -> bool:
+    return key.lower() in _TRACKING or key.lower().startswith(_TRACKING_PREFIXES)
 
 
 def article_key(outlet_id: str, link: str | None, guid: str | None, title: str) -> str:

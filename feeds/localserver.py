@@ -31,6 +31,7 @@ class OutletServer:
     root: Path
     base_url: str = ""
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    arrivals: list[tuple[str, float]] = field(default_factory=list)  # (path, time.monotonic())
     canned: dict[str, Canned] = field(default_factory=dict)
     latency: float = 0.0  # seconds added to every response, like a distant outlet
 
@@ -49,6 +50,7 @@ def _handler(server: OutletServer) -> type[BaseHTTPRequestHandler]:
             # Header names are case-insensitive and clients send them in different cases.
             headers = {name.title(): value for name, value in self.headers.items()}
             server.requests.append((self.path, headers))
+            server.arrivals.append((self.path, time.monotonic()))
             time.sleep(server.latency)
             canned = server.canned.get(self.path)
             if canned is not None:

@@ -7,6 +7,7 @@ feeds:
     url: https://eurasianet.org/rss
     lang: en                # en | ru | kk | other ISO code
     every: 30m              # optional, overrides TRIALWATCH_POLL_EVERY
+    fulltext: true          # optional: the feed gives only a lead; fetch each new article's page
 """
 
 import re
@@ -22,7 +23,7 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 LANG_PATTERN = re.compile(r"[a-z]{2,3}\Z")
 _DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*\Z")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-FEED_KEYS = {"id", "name", "url", "lang", "every"}
+FEED_KEYS = {"id", "name", "url", "lang", "every", "fulltext"}
 MIN_EVERY = timedelta(seconds=30)
 
 
@@ -91,6 +92,15 @@ def _outlet(located: Located, key: str, item: dict[str, Any]) -> OutletConfig:
                 located.problem(f"{key}.every", "poll at most every 30s; outlets ban faster bots")
     ident = text_value(located, f"{key}.id", item.get("id")) if "id" in item else None
     name = text_value(located, f"{key}.name", item.get("name")) if "name" in item else None
+    fulltext = item.get("fulltext", False)
+    if not isinstance(fulltext, bool):
+        located.problem(f"{key}.fulltext", f"expected true or false, got {fulltext!r}")
+        fulltext = False
     return OutletConfig(
-        id=ident or "", name=name or "", url=url or "", lang=lang or "", every=every
+        id=ident or "",
+        name=name or "",
+        url=url or "",
+        lang=lang or "",
+        every=every,
+        fulltext=fulltext,
     )

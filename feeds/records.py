@@ -54,3 +54,25 @@ class PollResult:
     matched: int = 0
     not_modified: bool = False
     error: FeedError | None = None
+
+
+DISALLOWED = "disallowed by robots.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """An article page, or why there is none. `status` None: no HTTP answer."""
+
+    url: str
+    status: int | None = None
+    final_url: str | None = None  # after redirects
+    html: str | None = None  # the body, when status is 200
+    error: str | None = None  # "disallowed by robots.txt", "timed out", "HTTP 404" …
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.html is not None
+
+    @property
+    def disallowed(self) -> bool:
+        return self.error == DISALLOWED

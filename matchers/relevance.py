@@ -20,7 +20,8 @@ The rules (issue 9; they trade a little recall for a channel without world news)
 
 The matches handed back are what to store and show: a subject's and its court
 word's best occurrences are moved to the sentence where they meet, so the
-snippet is that sentence; region hits come back as matches of kind "region".
+snippet is that sentence; region hits come back as matches of kind "region";
+the stage's court word comes first among the keyword matches.
 """
 
 from collections.abc import Iterable, Sequence
@@ -79,7 +80,7 @@ def decide_delivery(
         if courts and _regional(analysis, regions, courts):
             stage = _stage(watchlist, courts)
             places = ", ".join(dict.fromkeys(m.entry_id for m in region_matches))
-            matches = (*analysis.matches, *region_matches)
+            matches = _stage_first((*analysis.matches, *region_matches), stage)
             return Decision("region", f"court words in the region ({places})", stage, matches)
         if weak:
             why = f"{weak[0]} only by an everyday phrase or pattern, with no regional context"
@@ -91,7 +92,7 @@ def decide_delivery(
     urgent_ids = {k.id for k in watchlist.keywords if k.urgent}
     meeting = _meeting(analysis, subjects, [o for o in courts if o.entry_id in urgent_ids])
     stage = meeting[1].entry_id if meeting else _stage(watchlist, courts)
-    matches = _shown(analysis, meeting, region_matches)
+    matches = _stage_first(_shown(analysis, meeting, region_matches), stage)
     if meeting is None:
         return Decision("digest", "no urgent court word beside a watched name", stage, matches)
     if backlog:
@@ -146,6 +147,12 @@ def _shown(
             moved[occurrence.entry_id] = _as_match(analysis, occurrence)
     matches = [moved.get(m.entry_id, m) for m in analysis.matches]
     return (*matches, *region_matches)
+
+
+def _stage_first(matches: Sequence[Match], stage: str | None) -> tuple[Match, ...]:
+    """The stage's court word first among the keywords, so that it is the first
+    keyword match stored (the renderers read the stage from it)."""
+    return tuple(sorted(matches, key=lambda m: not (m.kind == "keyword" and m.entry_id == stage)))
 
 
 def _region_matches(analysis: Analysis, regions: Sequence[Occurrence]) -> list[Match]:

@@ -21,17 +21,19 @@ import re
 import unicodedata
 
 from matchers.names import looks_like_surname, split_name
-from matchers.normalize import skeletons, tokenize, words
+from matchers.normalize import skeletons, words
 
 _WORD = re.compile(r"[^\W_]+")
+# Combining marks of Latin and Cyrillic letters (accents, breve of й, diaeresis of ё)
+# and Cyrillic titlo/stress signs: what FTS5's `remove_diacritics 2` drops for us.
+_MARKS = re.compile(r"[\u0300-\u036f\u0483-\u0489]")
 MAX_DOC = 400_000  # characters indexed per article; PostgreSQL caps a tsvector at 1 MB
 MIN_PREFIX = 3  # a shorter name stem would ask the index for most articles
 
 
 def fold(text: str) -> str:
     """Case-folded, compatibility-decomposed, marks dropped: `Ёлка` → `елка`."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 def search_doc(title: str, text: str) -> str:
@@ -99,13 +101,18 @@ def surname_keys(names: list[str]) -> frozenset[str]:
 Marks = tuple[tuple[int, int], ...]
 
 
-def term_spans(text: str, terms: list[str]) -> Marks:
-    """(start, end) of every word of `text` that starts with one of the folded `terms`."""
+def term_spans(text: str, terms: list[str], start: int = 0, *, first: bool = False) -> Marks:
+    """(start, end) of every word of `text` (from `start`) that begins with one of
+    the folded `terms`; only the first one when `first`. Words as the index splits them."""
     spans = []
-    for token in tokenize(text):
-        folded = fold(token.text)
-        if any(folded.startswith(t) for t in terms):
-            spans.append((token.start, token.end))
+    for m in _WORD.finditer(text, start):
+        word = m.group().casefold()
+        if not (word.isascii() or unicodedata.is_normalized("NFKD", word)):
+            word = fold(word)
+        if word.startswith(tuple(terms)):
+            spans.append(m.span())
+            if first:
+                break
     return tuple(spans)
 
 

@@ -1,7 +1,8 @@
 """Articles and their matches, stored once per canonical key.
 
 `apply` writes one poll's outcome in one transaction: the outlet row, the new
-articles (and their full-text index entries), their matches and their outbox rows
+articles (their full-text index entries and, when matched, the first-sight evidence
+snapshot), their matches and their outbox rows
 (so an article is never stored without its delivery, nor queued twice).
 `apply_many` writes several polls' outcomes the same way, in one transaction with
 one executemany per table (a commit per outlet costs more than its rows).
@@ -18,6 +19,7 @@ from storage import outbox
 from storage.convert import IN_BATCH, match_row
 from storage.db import insert_new
 from storage.errors import wrap_errors
+from storage.evidence import store_first_sight
 from storage.models import Article, Delivery, MatchRow
 from storage.outlets import write_updates
 from storage.search import index_articles
@@ -56,9 +58,18 @@ def apply_many(
         if not pairs:
             return
         ids = _insert_articles(session, pairs)
-        stored = [(ids.pop(t.article.key), t) for _, t in pairs if t.article.key in ids]
+        inserted = [(ids.pop(t.article.key), u, t) for u, t in pairs if t.article.key in ids]
+        stored = [(i, t) for i, _, t in inserted]
         index_articles(
             session.connection(), [(i, t.article.title, t.article.text) for i, t in stored]
+        )
+        store_first_sight(
+            session.connection(),
+            [
+                (i, t.article.title, t.article.text, u.polled_at)
+                for i, u, t in inserted
+                if t.matches
+            ],
         )
         matches = [match_row(i, m) for i, t in stored for m in t.matches]
         if matches:

@@ -93,3 +93,49 @@ class Heartbeat(SQLModel, table=True):
     started_at: datetime | None = _when(nullable=False)
     cycle_at: datetime | None = _when()
     every_seconds: int
+
+
+class Replica(SQLModel, table=True):
+    """One `trialwatch run` in replica mode: who it is, when it last beat, what it did."""
+
+    id: str = Field(primary_key=True)  # host:pid:start time
+    host: str
+    pid: int
+    started_at: datetime | None = _when(nullable=False)
+    heartbeat_at: datetime | None = _when(nullable=False)
+    tasks_done: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    stopped_at: datetime | None = _when()
+
+
+class DigestRun(SQLModel, table=True):
+    """A digest sent to one destination for one scheduled time: replicas whose clocks
+    fire the same digest find it here and send nothing."""
+
+    __tablename__ = "digest_run"
+
+    destination: str = Field(primary_key=True)
+    slot: str = Field(primary_key=True)  # the local scheduled time, 2026-11-29T09:00:00
+    done_at: datetime | None = _when()
+    sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class Snapshot(SQLModel, table=True):
+    """What a matched article said at one moment: the evidence trail (bot.research.evidence).
+
+    source feed: the item as first seen (stage 0); source page: the article page
+    at first check (stage 0) and at the re-checks (stages 1, 2, 3 = 1 h, 1 d, 7 d).
+    `text` is kept when it is new (first, changed); `diff` against the previous text.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    taken_at: datetime | None = _when(nullable=False)
+    source: str  # feed | page
+    stage: int
+    status: str  # first | same | changed | gone | moved | failed | disallowed
+    http_status: int | None = None
+    final_url: str | None = Field(default=None, sa_column=Column(Text))
+    sha256: str | None = None
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    diff: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = Field(default=None, sa_column=Column(Text))

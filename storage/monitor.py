@@ -8,6 +8,7 @@ from sqlmodel import Session, col
 
 from core.records import HeartbeatRecord
 from storage.convert import aware
+from storage.db import STARTUP_LOCK, serialize
 from storage.errors import wrap_errors
 from storage.models import Heartbeat
 
@@ -16,8 +17,10 @@ _NAME = "monitor"
 
 @wrap_errors
 def monitor_started(engine: Engine, now: datetime, every: timedelta) -> None:
-    """Record that `trialwatch run` started, polling every `every`."""
+    """Record that `trialwatch run` started, polling every `every`. Replicas starting
+    together take turns (`serialize`): the first creates the row, the others update it."""
     with Session(engine) as session, session.begin():
+        serialize(session.connection(), STARTUP_LOCK)
         row = session.get(Heartbeat, _NAME) or Heartbeat(name=_NAME, every_seconds=0)
         row.started_at, row.cycle_at = now, None
         row.every_seconds = int(every.total_seconds())

@@ -61,6 +61,8 @@ def pending(engine: Engine, *, urgent: bool) -> list[DeliveryItem]:
                     published=aware(a.published_at),
                     seen=seen,
                     matches=tuple(matches.get(a.id or 0, ())),
+                    author=a.author,
+                    lang=a.lang,
                 )
             )
         return items

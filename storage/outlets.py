@@ -76,6 +76,7 @@ def outlets_for_poll(engine: Engine, now: datetime | None = None) -> list[Outlet
                 failures=o.failures,
                 last_new_at=aware(o.last_new_at),
                 new_gap=_gap(o),
+                last_success_at=aware(o.last_success_at),
             )
             for o in session.exec(query)
         ]

@@ -8,6 +8,8 @@ class FakeNotifier:
     """A Notifier that records what it is given."""
 
     sent: list[str] = field(default_factory=list)
+    silent: list[bool] = field(default_factory=list)  # per message: sent without a sound
 
-    async def send(self, text_html: str) -> None:
+    async def send(self, text_html: str, *, silent: bool = False) -> None:
         self.sent.append(text_html)
+        self.silent.append(silent)

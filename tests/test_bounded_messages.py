@@ -87,7 +87,7 @@ def test_every_alert_is_bounded_and_valid(case: str, name_of: object) -> None:
     message = render_alert(EXTREMES[case], TZ, name_of)  # type: ignore[arg-type]
     assert_sendable(message.html)
     assert message.delivery_ids == (1,)
-    assert "Matched:" in message.html  # the content, not a header alone
+    assert "(full name)" in message.html  # the content (the evidence), not a header alone
 
 
 @pytest.mark.parametrize("name_of", [names, long_names], ids=["short names", "5 kB names"])
@@ -111,9 +111,10 @@ def test_every_digest_message_is_bounded_and_carries_articles(name_of: object) -
 def test_matched_line_names_ten_then_counts_the_rest() -> None:
     """An article matching 150 watched people names the first ten and "+ 140 more"."""
     html = render_alert(EXTREMES["150 people matched"], TZ, names).html
-    matched = next(line for line in html.split("\n") if line.startswith("Matched:"))
+    matched = next(line for line in html.split("\n") if "(full name)" in line)
     assert matched.endswith("+ 140 more")
-    assert matched.count("Invented Defendant") == 10
+    assert matched.count("(full name)") == 10
+    assert html.startswith("🔴 <b>ALERT · Invented Defendant P000, ") and "+ 147 more" in html
 
 
 def test_health_change_of_many_outlets_is_bounded() -> None:

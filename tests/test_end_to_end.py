@@ -1,5 +1,7 @@
 """`trialwatch run --once` and `digest` against loopback outlets and a fake Bot API."""
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -36,8 +38,9 @@ NEW_ITEM = """
       <title>Марата Жыланбаева перевели в другую колонию</title>
       <link>https://rus.example-azattyq.test/a/zhylanbayev-transfer.html</link>
       <guid isPermaLink="false">ru-1004</guid>
-      <pubDate>Sat, 21 Nov 2026 18:00:00 +0500</pubDate>
-      <description>Адвокат сообщил о переводе.</description>
+      <pubDate>{date}</pubDate>
+      <description>Суд приговорил Марата Жыланбаева к переводу в колонию строгого режима.
+      Адвокат сообщил о переводе.</description>
     </item>
   </channel>"""
 
@@ -79,37 +82,35 @@ def configured(
 def test_cycle_digest_rerun_and_new_item(
     configured: Path, telegram: FakeTelegram, feed_dir: Path, outlet_server: OutletServer
 ) -> None:
-    """Urgent alerts go out after the cycle, the rest in the digest, each article once;
-    a rerun sends nothing and a new item is the only thing sent next time."""
+    """An outlet's first poll is backlog: all of it in the digest, no alert; each article
+    once; a rerun sends nothing; a fresh verdict later is an alert, right after its poll."""
     assert main(["run", "--once"]) == 0
-    alerts = list(telegram.texts)
-    assert len(alerts) == 1  # the verdict on a watched person is urgent
-    assert "Марата Жыланбаева" in alerts[0] and "rus.example-azattyq.test" in alerts[0]
+    assert telegram.sent == []  # the first poll's verdict is days old and backlog
+    assert main(["digest"]) == 0
+    [digest] = telegram.texts
+    assert "Duman Mukhammedkarim" in digest and "Zhanaozen" in digest and "Тлеужан" in digest
+    assert "Марату Жыланбаеву" in digest and "rus.example-azattyq.test" in digest
     assert all(m["parse_mode"] == "HTML" for m in telegram.sent)
     assert all(m["link_preview_options"] == {"is_disabled": True} for m in telegram.sent)
-
-    assert main(["digest"]) == 0
-    digest = telegram.texts[1:]
-    assert len(digest) == 1
-    assert "Duman Mukhammedkarim" in digest[0] and "Zhanaozen" in digest[0]
-    assert "Тлеужан" in digest[0]
-    assert "Жыланбаев" not in digest[0]  # already sent as an alert: never both
+    assert telegram.sent[0]["disable_notification"] == "true"  # the digest is silent
 
     assert main(["run", "--once"]) == 0
     assert main(["digest"]) == 0
-    assert len(telegram.sent) == 2  # nothing re-sent
+    assert len(telegram.sent) == 1  # nothing re-sent
     etags = [h.get("If-None-Match") for h in outlet_server.requests_for("eurasianet_en.xml")]
     assert etags[0] is None and etags[-1]  # the second poll was conditional
 
     feed = feed_dir / "azattyq_ru.xml"
-    feed.write_text(
-        feed.read_text(encoding="utf-8").replace("  </channel>", NEW_ITEM), encoding="utf-8"
-    )
+    fresh = NEW_ITEM.format(date=format_datetime(datetime.now(UTC) - timedelta(minutes=30)))
+    feed.write_text(feed.read_text(encoding="utf-8").replace("  </channel>", fresh), "utf-8")
     assert main(["run", "--once"]) == 0
+    assert len(telegram.sent) == 2
+    alert = telegram.texts[-1]
+    assert alert.startswith("🔴 <b>VERDICT · Marat Zhylanbayev</b>")
+    assert "перевели в другую колонию" in alert and "Mukhammedkarim" not in alert
+    assert telegram.sent[-1]["disable_notification"] == "false"  # an alert rings
     assert main(["digest"]) == 0
-    assert len(telegram.sent) == 3
-    assert "перевели в другую колонию" in telegram.texts[-1]
-    assert "Mukhammedkarim" not in telegram.texts[-1]
+    assert len(telegram.sent) == 2  # never both an alert and a digest entry
 
 
 def test_refused_messages_stay_queued(configured: Path, telegram: FakeTelegram) -> None:
@@ -122,7 +123,7 @@ def test_refused_messages_stay_queued(configured: Path, telegram: FakeTelegram) 
     telegram.chat_id = real_chat
     assert main(["run", "--once"]) == 0
     assert main(["digest"]) == 0
-    assert len(telegram.sent) == 2
+    assert len(telegram.sent) == 1  # the first poll's backlog, in one digest
 
 
 def test_demo_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:

@@ -165,3 +165,13 @@ def test_regional_story_reports_its_places(matcher: Matcher) -> None:
     )
     assert decision.kind == "region" and decision.stage == "verdict"
     assert [m.entry_id for m in decision.matches if m.kind == "region"] == ["Almaty"]
+
+
+def test_the_stage_word_is_the_first_keyword(matcher: Matcher) -> None:
+    """The court word that decided the stage is stored first among the keywords."""
+    text = "The trial went on for weeks. On Friday Aslan Berdibekov was sentenced."
+    decision = decide_delivery(
+        matcher.analyse("Court news", text), matcher.watchlist, published=NOW, now=NOW
+    )
+    keywords = [m.entry_id for m in decision.matches if m.kind == "keyword"]
+    assert decision.stage == "verdict" and keywords == ["verdict", "hearing"]

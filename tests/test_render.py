@@ -63,14 +63,16 @@ def test_alert_shows_outlet_link_date_entries_and_bold_form() -> None:
     message = render_alert(item(), TZ, name_of)
     assert message.delivery_ids == (1,)
     assert '<a href="https://o.test/a?x=1&amp;y=2">Mamay in court</a>' in message.html
-    assert "Outlet &amp; Co · 22 Nov 2026 01:30" in message.html  # UTC+5
-    assert "<b>Zhanbolat Mamay</b> (full name)" in message.html
+    assert "Outlet &amp; Co · 01:30 Almaty · 7 h ago" in message.html  # UTC+5
+    assert message.html.startswith("🔴 <b>ALERT · Zhanbolat Mamay</b>")
+    assert "Mamay (full name)" in message.html
     assert "<i>Court hears <b>Mamay</b>.</i>" in message.html
     assert html_error(message.html) is None
 
 
 def test_digest_groups_by_entry_and_keeps_each_article_once() -> None:
-    """Articles are grouped under the case or person they are mainly about."""
+    """Articles are grouped under the case or person they are mainly about; court
+    words alone under the trials in the region."""
     items = [
         item(1),
         item(2, title="Qantar anniversary", matches=(match("qantar", "case"),)),
@@ -81,7 +83,7 @@ def test_digest_groups_by_entry_and_keeps_each_article_once() -> None:
     assert (
         plain.index("Bloody January")
         < plain.index("Zhanbolat Mamay")
-        < plain.index("Keyword: verdict")
+        < plain.index("Other trials in the region")
     )
     assert message.delivery_ids == (2, 1, 3)
 

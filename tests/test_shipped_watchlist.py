@@ -136,7 +136,7 @@ REGIONAL = [
     ("a court in Kyzylorda", "Kyzylorda"),
     ("a Kazakh court", "Kazakhstan"),
     ("в Кыргызстане", "Kyrgyzstan"),
-    ("Бишкекский суд", "Kyrgyzstan"),
+    ("Бишкекский суд", "Bishkek"),
     ("Uzbek blogger", "Uzbekistan"),
     ("в Таразе", "Taraz"),
     ("Ақтөбеде", "Aktobe"),

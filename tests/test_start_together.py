@@ -1,5 +1,6 @@
-"""Replicas started together on one fresh PostgreSQL database: one migrates, the others
-wait for it, none fails (issue 14: concurrent Alembic runs used to die on a unique violation)."""
+"""Replicas started together on one fresh PostgreSQL database: one migrates, syncs the
+outlets and records the monitor start, the others wait for it, none fails (issue 14:
+concurrent Alembic runs, outlet inserts and heartbeat inserts died on unique violations)."""
 
 import os
 import subprocess
@@ -17,10 +18,12 @@ from pathlib import Path
 from bot.config import load_config
 from storage.db import init_db, make_engine
 from bot.services import sync_outlets
+from storage.monitor import monitor_started
 engine = make_engine(sys.argv[1])
 init_db(engine)
 outlets = load_config(Path(sys.argv[2])).outlets
 sync_outlets(engine, outlets, timedelta(minutes=15), datetime.now(UTC))
+monitor_started(engine, datetime.now(UTC), timedelta(minutes=15))
 """
 
 FEEDS = "feeds:\n" + "".join(

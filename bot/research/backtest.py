@@ -81,7 +81,7 @@ def backtest(
     current: Matcher,
     new: Matcher,
     *,
-    progress: Callable[[], None] = lambda: None,
+    progress: Callable[[], object] = lambda: None,
 ) -> BacktestReport:
     """Run both matchers over `articles`; `progress` is called once per article."""
     report = BacktestReport()

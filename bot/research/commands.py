@@ -1,9 +1,10 @@
-"""The research commands of the `trialwatch` CLI: search, export, backtest (evidence).
+"""The research commands of the `trialwatch` CLI: search, export, backtest, evidence.
 
 Each handler parses its arguments, calls a service in `bot.research`, and prints.
 """
 
 import argparse
+import asyncio
 import contextlib
 import sys
 from collections.abc import Iterator
@@ -11,18 +12,27 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TextIO
 
-from rich.console import Console
-from rich.progress import Progress
+from sqlalchemy import Engine
+from tqdm import tqdm
 
 from bot.app import open_engine
 from bot.config import load_config
 from bot.research.backtest import MAX_PER_DAY, backtest, render_report
+from bot.research.evidence import (
+    EvidenceNotice,
+    evidence_history,
+    recheck,
+    render_history,
+    render_notice_text,
+)
 from bot.research.export import ExportOptions, export
 from bot.research.search import SearchHit, search
 from bot.settings import load_settings
 from core.errors import TrialwatchError
 from core.research import ArticleFilter
+from feeds.fetch import make_client
 from feeds.outlets import parse_duration
+from feeds.pages import PageFetcher
 from matchers import Watchlist, compile_watchlist, parse_watchlist
 from matchers.searchkeys import highlight
 from storage.search import count_articles, iter_articles
@@ -73,6 +83,15 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
         help=f"warn when an entry would fire more often on one day (default {MAX_PER_DAY})",
     )
     test.set_defaults(handler=cmd_backtest)
+
+    trail = sub.add_parser("evidence", help="an article's evidence trail: snapshots, hashes, diffs")
+    trail.add_argument("url", help="the article's link as published or as stored")
+    trail.set_defaults(handler=cmd_evidence)
+
+    again = sub.add_parser(
+        "recheck", help="check the matched articles' pages that are due now; print what changed"
+    )
+    again.set_defaults(handler=cmd_recheck)
 
 
 def _filter_options(parser: argparse.ArgumentParser, *, since_help: str) -> None:
@@ -169,14 +188,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     with open_engine(settings) as engine, engine.connect() as connection:
         total = count_articles(connection, where)
-        console = Console(stderr=True)
-        with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
-            task = bar.add_task("matching stored articles", total=total)
+        bar = tqdm(total=total, unit=" articles", disable=not sys.stderr.isatty(), leave=False)
+        with bar:
             report = backtest(
                 iter_articles(connection, where),
                 compile_watchlist(current),
                 compile_watchlist(new),
-                progress=lambda: bar.advance(task),
+                progress=lambda: bar.update(),
             )
     print(f"backtest of {args.watchlist} against {current_path}")
     print(render_report(report, since=args.since, until=now, max_per_day=args.max_per_day))
@@ -189,3 +207,26 @@ def read_watchlist(path: Path) -> Watchlist:
     except OSError as e:
         raise TrialwatchError(f"{path}: cannot read the watchlist: {e.strerror}") from None
     return parse_watchlist(text, str(path))
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    with open_engine(load_settings()) as engine:
+        found = evidence_history(engine, args.url)
+    if found is None:
+        print(f"trialwatch: {args.url}: no stored article has this link", file=sys.stderr)
+        return 1
+    print(render_history(*found))
+    return 0
+
+
+def cmd_recheck(args: argparse.Namespace) -> int:
+    async def run(engine: Engine) -> list[EvidenceNotice]:
+        async with make_client() as client:
+            return await recheck(engine, PageFetcher(client), datetime.now(UTC))
+
+    with open_engine(load_settings()) as engine:
+        notices = asyncio.run(run(engine))
+    for notice in notices:
+        print(render_notice_text(notice))
+    print(f"{len(notices)} changes", file=sys.stderr)
+    return 0

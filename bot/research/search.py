@@ -104,21 +104,13 @@ def _by_words(
 
 
 def _word_hit(article: StoredArticle, terms: list[str]) -> SearchHit:
+    """A snippet around the first hit in the body, else in the title, hits marked."""
     full = article_text(article.title, article.text)
-    spans = term_spans(full, terms)
-    if not spans:  # the index folds a little more than the highlighter: show the start
-        snippet, _ = snippet_around(full, 0, 0)
-        return SearchHit(article, snippet, ())
     body = len(article.title) + 2 if article.title and article.text else 0
-    first = next((s for s in spans if s[0] >= body), spans[0])
-    snippet, (start, _) = snippet_around(full, *first)
-    shift = start - first[0]
-    marks = tuple(
-        (s + shift, e + shift)
-        for s, e in spans
-        if s + shift >= 0 and snippet[s + shift : e + shift] == full[s:e]
-    )
-    return SearchHit(article, snippet, marks)
+    first = term_spans(full, terms, body, first=True) or term_spans(full, terms, first=True)
+    # No span: the index folds a little more than the highlighter; show the start.
+    snippet, _ = snippet_around(full, *first[0]) if first else snippet_around(full, 0, 0)
+    return SearchHit(article, snippet, term_spans(snippet, terms))
 
 
 def _by_name(

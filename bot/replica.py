@@ -1,0 +1,293 @@
+"""Replica mode (`TRIALWATCH_MODE=replica`): N `trialwatch run` processes on one
+PostgreSQL database share the work through procrastinate's task queue.
+
+Each replica keeps the clock with APScheduler and runs a procrastinate worker:
+
+    every tick     → defer poll_outlet(id) for each due outlet   lock + queueing lock per outlet
+                   → defer send_alerts(destination)              lock per destination
+                   → defer housekeeping()                        lock: one at a time
+                   → take over the jobs of replicas silent for a lease
+    digest time    → defer send_digest(destination, slot)        lock per destination
+
+Queueing locks let at most one waiting job exist per key, so three clocks firing the same
+tick enqueue one poll per outlet; locks make jobs with the same key run one after
+another; a poll task that finds its outlet no longer due (another replica polled it
+since) does nothing, so an outlet is fetched at most once per interval. Sending runs
+under the destination's lock, so one replica at a time sends to a destination, and the
+outbox stays the record of what was sent. A digest is recorded per (destination, slot):
+the replicas whose clocks fire it after the first send nothing.
+
+Takeover: a replica killed mid-task stops beating; after one lease
+(TRIALWATCH_REPLICA_LEASE) the next tick of another replica hands its jobs back to the
+queue (procrastinate's stalled-job retry), and they run again: a poll stores nothing
+twice (inserts are idempotent), a send resends only what Telegram had accepted and the
+killed replica had not yet recorded.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+
+import procrastinate
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.jobs import Status
+from sqlalchemy.engine import make_url
+
+from bot import services
+from bot.app import _let_jobs_finish, _tracked, poll_tick
+from bot.context import App
+from bot.cycle import poll_outlet as poll_one
+from bot.cycle import refresh_health
+from storage import monitor
+from storage import replicas as shared
+
+log = logging.getLogger(__name__)
+
+tasks = procrastinate.Blueprint()
+NAMESPACE = "trialwatch"
+CHANNEL = "channel"  # the one destination until destinations are configurable
+DEFER_BATCH = 500
+
+
+@dataclass
+class Replica:
+    """One replica's view: the app, the task queue, who it is, what it has done."""
+
+    app: App
+    queue: procrastinate.App
+    id: str
+    done: int = 0  # tasks finished since the last heartbeat
+
+    async def defer(self, task: str, lock: str, queueing_lock: str, **args: Any) -> bool:
+        """Enqueue `task(**args)`; False when an identical job already waits."""
+        deferrer = self.queue.configure_task(
+            f"{NAMESPACE}:{task}", lock=lock, queueing_lock=queueing_lock
+        )
+        try:
+            await deferrer.defer_async(**args)
+        except AlreadyEnqueued:
+            return False
+        return True
+
+    async def defer_polls(self, outlet_ids: list[str]) -> None:
+        """One `poll_outlet` per outlet, in batches (one round trip per 500 outlets);
+        a batch that meets a poll another replica just deferred goes one by one."""
+        name = f"{NAMESPACE}:poll_outlet"
+        for i in range(0, len(outlet_ids), DEFER_BATCH):
+            batch = outlet_ids[i : i + DEFER_BATCH]
+            jobs = [
+                self.queue.configure_task(
+                    name, lock=f"poll:{o}", queueing_lock=f"poll:{o}"
+                ).make_new_job(outlet_id=o)
+                for o in batch
+            ]
+            try:
+                await self.queue.job_manager.batch_defer_jobs_async(jobs)
+            except AlreadyEnqueued:
+                for o in batch:
+                    await self.defer("poll_outlet", f"poll:{o}", f"poll:{o}", outlet_id=o)
+
+
+def replica_id(now: datetime) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{now:%H%M%S}"
+
+
+def conninfo(database_url: str) -> str:
+    """libpq's form of our SQLAlchemy URL (procrastinate talks to psycopg directly)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
+
+
+def _replica(context: procrastinate.JobContext) -> Replica:
+    replica = context.additional_context["replica"]
+    assert isinstance(replica, Replica)
+    return replica
+
+
+@contextlib.contextmanager
+def _counted(replica: Replica) -> Iterator[None]:
+    yield
+    replica.done += 1
+
+
+@tasks.task(name="poll_outlet", pass_context=True)
+async def poll_outlet(context: procrastinate.JobContext, outlet_id: str) -> None:
+    """Poll one outlet if it is still due; defer the alerts it produced."""
+    replica, now = _replica(context), datetime.now(UTC)
+    with _counted(replica):
+        app = replica.app
+        outlet = shared.outlet_if_due(app.engine, outlet_id, now)
+        if outlet is None:
+            return  # polled by another replica within its interval, or removed
+        result = await poll_one(app.cycle_deps(), outlet, now)
+        if result.matched:
+            await replica.defer(
+                "send_alerts", f"send:{CHANNEL}", f"alerts:{CHANNEL}", destination=CHANNEL
+            )
+
+
+@tasks.task(name="send_alerts", pass_context=True)
+async def send_alerts(context: procrastinate.JobContext, destination: str) -> None:
+    """Send the destination's pending alerts, oldest first (under its lock)."""
+    replica = _replica(context)
+    with _counted(replica):
+        await services.send_alerts(replica.app, datetime.now(UTC))
+
+
+@tasks.task(name="send_digest", pass_context=True)
+async def send_digest(context: procrastinate.JobContext, destination: str, slot: str) -> None:
+    """Send the digest for `slot` unless a replica already has."""
+    replica = _replica(context)
+    with _counted(replica):
+        engine = replica.app.engine
+        if shared.digest_sent(engine, destination, slot):
+            return
+        sent = await services.digest(replica.app, datetime.now(UTC))
+        shared.record_digest(engine, destination, slot, sent.count, datetime.now(UTC))
+        log.info("digest %s for %s: %d articles", slot, destination, sent.count)
+
+
+@tasks.task(name="housekeeping", pass_context=True)
+async def housekeeping(context: procrastinate.JobContext) -> None:
+    """Outlet health and the monitor heartbeat, once per tick across replicas."""
+    replica = _replica(context)
+    app, now = replica.app, datetime.now(UTC)
+    with _counted(replica):
+        await services.announce_changes(app, refresh_health(app.engine, now))
+        monitor.cycle_finished(app.engine, now)
+
+
+async def take_over(replica: Replica) -> int:
+    """Put the jobs of replicas silent for a lease back in the queue; how many.
+    Run by every replica's clock, not as a task: a task could itself be one of the
+    dead replica's jobs, holding its lock. Two replicas taking over the same job at
+    once is harmless: the second finds it no longer running and skips it."""
+    manager = replica.queue.job_manager
+    lease = replica.app.settings.lease.total_seconds()
+    taken = 0
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=lease):
+        assert job.id is not None
+        try:
+            try:
+                await manager.retry_job(job)
+            except ConnectorException:
+                # An identical job already waits (same queueing lock) and will do the
+                # work: end this one so that it stops holding the lock.
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+        except ConnectorException:
+            continue  # another replica took it over first
+        log.warning("took over %s from a replica silent for %.0f s", job.call_string, lease)
+        taken += 1
+    return taken
+
+
+def digest_slot(at: time, now: datetime, app: App) -> str:
+    """The scheduled local time this firing stands for, e.g. 2026-11-29T09:00:00."""
+    return f"{now.astimezone(app.settings.tz):%Y-%m-%d}T{at:%H:%M:%S}"
+
+
+async def _tick(replica: Replica) -> None:
+    app, now = replica.app, datetime.now(UTC)
+    async with _tracked(app):
+        await services.reload_config_if_changed(app, now)
+        await replica.defer_polls(shared.due_unqueued(app.engine, now, "poll:"))
+        await replica.defer(
+            "send_alerts", f"send:{CHANNEL}", f"alerts:{CHANNEL}", destination=CHANNEL
+        )
+        await replica.defer("housekeeping", "housekeeping", "housekeeping")
+        await take_over(replica)
+        done, replica.done = replica.done, 0
+        shared.beat(app.engine, replica.id, now, tasks_done=done)
+
+
+async def _digest(replica: Replica, at: time) -> None:
+    slot = digest_slot(at, datetime.now(UTC), replica.app)
+    async with _tracked(replica.app):
+        await replica.defer(
+            "send_digest",
+            f"send:{CHANNEL}",
+            f"digest:{CHANNEL}:{slot}",
+            destination=CHANNEL,
+            slot=slot,
+        )
+
+
+def build_clock(replica: Replica) -> AsyncIOScheduler:
+    """The tick (as in single mode) and one job per digest time; they only defer tasks."""
+    settings = replica.app.settings
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    scheduler.add_job(
+        _tick,
+        # A third of the single-process tick: a poll task starts only once its outlet is
+        # due (never early), so a finer clock keeps polls close to their interval.
+        IntervalTrigger(seconds=max(poll_tick(replica.app).total_seconds() / 3, 2.0)),
+        args=[replica],
+        id="tick",
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+    )
+    for at in settings.digest_times:
+        scheduler.add_job(
+            _digest,
+            CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=settings.tz),
+            args=[replica, at],
+            id=f"digest-{at:%H%M%S}",
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+    return scheduler
+
+
+async def run_replica(app: App, stop: asyncio.Event) -> None:
+    """Run the clock and a worker until `stop` is set; then finish running tasks."""
+    settings = app.settings
+    lease = settings.lease.total_seconds()
+    connector = procrastinate.PsycopgConnector(
+        conninfo=conninfo(settings.database_url),
+        min_size=2,
+        max_size=min(settings.replica_concurrency, 20) + 2,
+    )
+    queue = procrastinate.App(connector=connector)
+    queue.add_tasks_from(tasks, namespace=NAMESPACE)
+    now = datetime.now(UTC)
+    replica = Replica(app, queue, replica_id(now))
+    shared.register(app.engine, replica.id, socket.gethostname(), os.getpid(), now)
+    async with queue.open_async():
+        worker = asyncio.create_task(
+            queue.run_worker_async(
+                name=replica.id,
+                concurrency=settings.replica_concurrency,
+                install_signal_handlers=False,
+                additional_context={"replica": replica},
+                update_heartbeat_interval=max(lease / 5, 0.2),
+                stalled_worker_timeout=lease,
+                fetch_job_polling_interval=max(lease / 5, 0.2),
+                shutdown_graceful_timeout=3.0,
+                delete_jobs="successful",
+            )
+        )
+        clock = build_clock(replica)
+        clock.start()
+        log.info("replica %s running: tasks on PostgreSQL, lease %.0f s", replica.id, lease)
+        try:
+            await stop.wait()
+        finally:
+            # Stop firing, let a tick under way finish (shutdown would cancel it mid-defer),
+            # then stop the worker: procrastinate lets running tasks finish (3 s at most).
+            clock.pause()
+            await asyncio.sleep(0)  # a tick just submitted starts and registers
+            await _let_jobs_finish(app)
+            clock.shutdown(wait=False)
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            shared.stopped(app.engine, replica.id, datetime.now(UTC), tasks_done=replica.done)

@@ -1,0 +1,157 @@
+"""Evidence: re-check matched articles' pages and keep what the outlet published.
+
+    trails  = storage.page_trails(seen since now - WINDOW)   # matched articles
+    due     = due_stage(seen, stages done, now)               # feeds.evidence (pure)
+    pages   = fetcher.fetch_all(links)                        # polite; never cached
+    text    = extract_text(page)                              # trafilatura, in a thread
+    verdict = judge(before, page, text)                       # feeds.evidence (pure)
+    storage.add_page_snapshot(...)                            # one transaction per page
+    → an EvidenceNotice for each notable verdict (edited, taken down, moved)
+
+The feed text of every matched article is stored and hashed when it is first
+seen, in the transaction that stores the article (storage.evidence).
+"""
+
+import asyncio
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from core.research import PageBefore, SnapshotRecord, StoredArticle, Verdict
+from feeds.canonical import canonical_url
+from feeds.evidence import STAGES, WINDOW, due_stage, judge
+from feeds.extract import extract_text
+from feeds.pages import PageFetcher
+from feeds.records import PageResult
+from storage.errors import wrap_errors
+from storage.evidence import PageTrail, add_page_snapshot, find_article, page_trails, trail
+from storage.models import Snapshot
+
+MAX_CHECKS = 50  # pages checked per run at most; the rest wait for the next run
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceNotice:
+    """A matched article whose page was edited, taken down or moved."""
+
+    article_id: int
+    title: str
+    url: str
+    verdict: Verdict
+
+
+async def recheck(
+    engine: Engine, fetcher: PageFetcher, now: datetime, *, limit: int = MAX_CHECKS
+) -> list[EvidenceNotice]:
+    """Check the pages that are due; store a snapshot for each; return what to tell."""
+    due = _due(engine, now)[:limit]
+    pages = await fetcher.fetch_all([t.url for t, _ in due])
+    notices = []
+    for (page_trail, stage), page in zip(due, pages, strict=True):
+        text = await asyncio.to_thread(_text, page)
+        verdict = judge(before_of(page_trail.snapshots), page, text)
+        _store(engine, page_trail.article_id, stage, verdict, now)
+        if verdict.notable:
+            notices.append(
+                EvidenceNotice(page_trail.article_id, page_trail.title, page_trail.url, verdict)
+            )
+    return notices
+
+
+@wrap_errors
+def _due(engine: Engine, now: datetime) -> list[tuple[PageTrail, int]]:
+    with engine.connect() as connection:
+        trails = page_trails(connection, now - WINDOW)
+    due = []
+    for t in trails:
+        stage = due_stage(t.seen, {s.stage for s in t.snapshots}, now)
+        if stage is not None:
+            due.append((t, stage))
+    return sorted(due, key=lambda d: d[0].seen + STAGES[d[1]])
+
+
+@wrap_errors
+def _store(engine: Engine, article_id: int, stage: int, verdict: Verdict, now: datetime) -> None:
+    with engine.begin() as connection:
+        add_page_snapshot(connection, article_id, stage, verdict, now)
+
+
+def _text(page: PageResult) -> str | None:
+    return extract_text(page.html, page.final_url or page.url) if page.ok and page.html else None
+
+
+def before_of(snapshots: Sequence[Snapshot]) -> PageBefore | None:
+    """The trail so far as `judge` needs it: last status, latest text, the page's address."""
+    if not snapshots:
+        return None
+    with_text = [s for s in snapshots if s.text is not None]
+    home = next((s.final_url for s in snapshots if s.status == "first"), None)
+    latest = with_text[-1] if with_text else None
+    return PageBefore(
+        status=snapshots[-1].status,
+        sha256=latest.sha256 if latest else None,
+        text=latest.text if latest else None,
+        final_url=home,
+    )
+
+
+def render_notice(notice: EvidenceNotice) -> str:
+    """The channel message (HTML) about a change to a matched article."""
+    v, title = notice.verdict, html.escape(notice.title)
+    link = f'<a href="{html.escape(notice.url, quote=True)}">{title}</a>'
+    if v.status == "gone":
+        return f"Taken down ({v.http_status}): {link}"
+    if v.status == "moved":
+        return f"Now redirects elsewhere: {link} → {html.escape(v.final_url or '')}"
+    changes = [
+        line
+        for line in (v.diff or "").splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    excerpt = "\n".join(html.escape(line[:200]) for line in changes[:6])
+    return f"Edited: {link}\n<pre>{excerpt}</pre>" if excerpt else f"Edited: {link}"
+
+
+def render_notice_text(notice: EvidenceNotice) -> str:
+    """The notice as plain text, for the console."""
+    v = notice.verdict
+    if v.status == "gone":
+        return f"taken down ({v.http_status}): {notice.title} {notice.url}"
+    if v.status == "moved":
+        return f"now redirects elsewhere: {notice.title} {notice.url} -> {v.final_url}"
+    return f"edited: {notice.title} {notice.url}\n{v.diff}"
+
+
+@wrap_errors
+def evidence_history(engine: Engine, url: str) -> tuple[StoredArticle, list[SnapshotRecord]] | None:
+    """The stored article with this link (or canonical key) and its evidence trail."""
+    with engine.connect() as connection:
+        article = find_article(connection, (url, canonical_url(url)))
+        if article is None:
+            return None
+        return article, trail(connection, article.id)
+
+
+def render_history(article: StoredArticle, records: Sequence[SnapshotRecord]) -> str:
+    """`trialwatch evidence URL`: one line per snapshot with its hash; diffs indented."""
+    seen = _utc(article.seen)
+    lines = [f"{article.url}", f"  {article.outlet}, first seen {seen}: {article.title}"]
+    if not records:
+        lines.append("  no evidence stored (the article matched nothing deliverable)")
+    for r in records:
+        what = f"stage {r.stage}" if r.source == "page" else "as first seen"
+        detail = r.sha256 or r.error or ""
+        if r.status == "moved":
+            detail = f"→ {r.final_url}"
+        elif r.status == "gone":
+            detail = f"HTTP {r.http_status}"
+        lines.append(f"{_utc(r.taken_at)}  {r.source:<4}  {what:<13}  {r.status:<10}  {detail}")
+        lines += [f"    {line}" for line in (r.diff or "").splitlines()]
+    return "\n".join(lines)
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")

@@ -1,0 +1,132 @@
+"""What replicas share besides the task queue: their heartbeats, the digests already
+sent, and whether an outlet is still due when its poll task starts. Stores; decides nothing."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, text, update
+from sqlmodel import Session, col, select
+
+from core.records import OutletForPoll
+from storage.convert import aware
+from storage.db import insert_new
+from storage.errors import wrap_errors
+from storage.models import DigestRun, Outlet, Replica
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaStatus:
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    tasks_done: int
+    stopped_at: datetime | None
+
+
+@wrap_errors
+def register(engine: Engine, replica_id: str, host: str, pid: int, now: datetime) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(Replica(id=replica_id, host=host, pid=pid, started_at=now, heartbeat_at=now))
+
+
+@wrap_errors
+def beat(engine: Engine, replica_id: str, now: datetime, *, tasks_done: int = 0) -> None:
+    """Record that the replica is alive, and the tasks it finished since its last beat."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Replica)
+            .where(col(Replica.id) == replica_id)
+            .values(heartbeat_at=now, tasks_done=Replica.tasks_done + tasks_done)
+        )
+
+
+@wrap_errors
+def stopped(engine: Engine, replica_id: str, now: datetime, *, tasks_done: int = 0) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Replica)
+            .where(col(Replica.id) == replica_id)
+            .values(stopped_at=now, tasks_done=Replica.tasks_done + tasks_done)
+        )
+
+
+@wrap_errors
+def replicas(engine: Engine, since: datetime) -> list[ReplicaStatus]:
+    """Replicas that beat at or after `since`, or stopped after it; oldest first."""
+    query = (
+        select(Replica).where(col(Replica.heartbeat_at) >= since).order_by(col(Replica.started_at))
+    )
+    with Session(engine) as session:
+        return [
+            ReplicaStatus(
+                r.id,
+                r.host,
+                r.pid,
+                aware(r.started_at) or since,
+                aware(r.heartbeat_at) or since,
+                r.tasks_done,
+                aware(r.stopped_at),
+            )
+            for r in session.exec(query)
+        ]
+
+
+@wrap_errors
+def outlet_if_due(engine: Engine, outlet_id: str, now: datetime) -> OutletForPoll | None:
+    """The outlet, if it is active and due at `now`; None when another replica has
+    polled it within its interval (its next_poll_at moved on) or it was removed."""
+    with Session(engine) as session:
+        o = session.get(Outlet, outlet_id)
+        if o is None or not o.active:
+            return None
+        next_at = aware(o.next_poll_at)
+        if next_at is not None and next_at > now:
+            return None
+        return OutletForPoll(
+            id=o.id,
+            name=o.name,
+            url=o.url,
+            lang=o.lang,
+            every=timedelta(seconds=o.every_seconds),
+            etag=o.etag,
+            last_modified=o.last_modified,
+            failures=o.failures,
+        )
+
+
+@wrap_errors
+def due_unqueued(engine: Engine, now: datetime, lock_prefix: str) -> list[str]:
+    """Ids of active outlets due at `now` that have no poll job waiting or running
+    (procrastinate's jobs whose lock and queueing lock are `lock_prefix` + id): what a
+    tick must defer.
+    PostgreSQL only, like the task queue. One query instead of a refused defer each."""
+    query = text(
+        "SELECT o.id FROM outlet o WHERE o.active "
+        "AND (o.next_poll_at IS NULL OR o.next_poll_at <= :now) "
+        # two probes, each on one of procrastinate's partial unique indexes
+        "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+        "WHERE j.queueing_lock = :prefix || o.id AND j.status = 'todo') "
+        "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
+        "WHERE j.lock = :prefix || o.id AND j.status = 'doing') "
+        "ORDER BY o.next_poll_at NULLS FIRST, o.id"
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(query, {"now": now, "prefix": lock_prefix}).scalars())
+
+
+@wrap_errors
+def digest_sent(engine: Engine, destination: str, slot: str) -> bool:
+    with Session(engine) as session:
+        row = session.get(DigestRun, (destination, slot))
+        return row is not None and row.done_at is not None
+
+
+@wrap_errors
+def record_digest(engine: Engine, destination: str, slot: str, sent: int, now: datetime) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(
+            insert_new(session, DigestRun),
+            [{"destination": destination, "slot": slot, "done_at": now, "sent": sent}],
+        )
