@@ -17,6 +17,7 @@ import feedparser
 from core.errors import ErrorKind, ParseError
 from core.records import ParsedArticle
 from feeds.canonical import article_key
+from feeds.dates import exists_as_written
 from feeds.decode import CP1251, charset_of, content_decoded
 from feeds.records import FetchedFeed, ParsedFeed
 from feeds.text import html_to_text, one_line
@@ -127,8 +128,7 @@ def _article(outlet_id: str, entry: Any) -> ParsedArticle | None:
         title=title or text[:120],
         text=text,
         author=one_line(entry.get("author", ""), plain=True) or None,
-        # dict.get: feedparser's own get() warns when it maps one date to the other.
-        published=_utc(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")),
+        published=_published(entry),
     )
 
 
@@ -156,6 +156,17 @@ def _body_html(entry: Any) -> str:
     summary = entry.get("summary", "")
     best = max(contents, key=len, default="")
     return best if len(best) > len(summary) else summary
+
+
+def _published(entry: Any) -> datetime | None:
+    """The publication date, else the update date, in UTC; a date as written that
+    names no real day is skipped. dict.get: feedparser's own get() warns when it
+    maps one date to the other."""
+    for name in ("published", "updated"):
+        parsed = dict.get(entry, f"{name}_parsed")
+        if parsed and exists_as_written(dict.get(entry, name)):
+            return _utc(parsed)
+    return None
 
 
 def _utc(value: time.struct_time | None) -> datetime | None:

@@ -3,18 +3,22 @@ real-world kinds (issue 8), each through a real server on 127.0.0.1 and a real p
 
 - character references to code points that are not characters (surrogates,
   beyond U+10FFFF, NUL and other control characters) in one outlet's feed;
-- a byte-order mark (or UTF-16's own first bytes) against a wrong charset label.
+- a byte-order mark (or UTF-16's own first bytes) against a wrong charset label;
+- complete entity references left in plain titles (CDATA, outlets that escape twice);
+- ISO dates that name no calendar day, which feedparser reads as wrong real ones.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from core.records import OutletConfig
+from core.records import OutletConfig, OutletForPoll
+from feeds.fetch import fetch_one, make_client
 from feeds.localserver import Canned, OutletServer
-from tests.realworld import open_db, poll_all
+from feeds.parse import parse
+from tests.realworld import MATCHER, open_db, poll_all
 
 pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data" / "fieldinputs"
@@ -91,3 +95,47 @@ async def test_byte_order_mark_beats_the_charset_label(
         title = db.execute(text("SELECT title FROM article")).scalar_one()
     engine.dispose()
     assert title == "Суд вынес приговор Дане Жолдасовой"
+
+
+async def test_entities_in_plain_titles_are_characters(outlet_server: OutletServer) -> None:
+    """`&nbsp;`, `&#8217;`, `&mdash;` left in a title are the characters they name, so
+    the full name matches (not the surname alone) and the alert shows no `&nbsp;`;
+    a bare `&` stays (`R&D`, `AT&T`, `&nothing` is not `¬hing`)."""
+    outlet_server.canned["/zhetysu"] = Canned(body=(DATA / "entity_titles.xml").read_bytes())
+    outlet = OutletForPoll("zhetysu", "Z", outlet_server.url("zhetysu"), "en", timedelta(1))
+    async with make_client(timeout=2.0) as client:
+        fetched = await fetch_one(client, outlet)
+    assert fetched.feed is not None, fetched.error
+    first, second = parse(fetched.feed).articles
+    assert (
+        first.title
+        == "Aibek Sarsenov’s appeal — verdict «upheld» in R&D <rubber stamp> case &nothing"
+    )
+    assert second.title == "Dana Zholdasova sentenced — R&D grant & AT&T"
+    matches = MATCHER.match(first.title, first.text, "en")
+    assert ("sarsenov", "full name") in {(m.entry_id, m.reason) for m in matches}
+
+
+async def test_dates_that_name_no_day_count_as_missing(
+    outlet_server: OutletServer, tmp_path: Path
+) -> None:
+    """`-0001-11-30`, `10000-01-01`, `2026-02-30`, `2026-13-01` are stored without a
+    date (dated when first seen), not as 2000-01-01, 2010-11-01 or 2 March, which
+    would make a fresh verdict old news; real dates in both forms are kept."""
+    outlet_server.canned["/tobol"] = Canned(body=(DATA / "written_dates.xml").read_bytes())
+    outlet = OutletConfig("tobol", "Tobol", outlet_server.url("tobol"), "en")
+    engine = open_db(f"sqlite:///{tmp_path / 'tw.db'}", [outlet], NOW)
+    [result] = await poll_all(engine, NOW)
+    assert result.error is None and result.new == 6
+    with engine.connect() as db:
+        query = text("SELECT url, published_at FROM article")
+        dates = {str(url): published for url, published in db.execute(query)}
+    engine.dispose()
+    assert [url for url, published in sorted(dates.items()) if published is None] == [
+        "https://tobol.test/1",
+        "https://tobol.test/2",
+        "https://tobol.test/3",
+        "https://tobol.test/4",
+    ]
+    assert str(dates["https://tobol.test/5"]).startswith("2026-11-21 04:00")
+    assert str(dates["https://tobol.test/6"]).startswith("2026-11-21 04:30")
