@@ -22,6 +22,7 @@ from core.errors import SettingsError, TrialwatchError
 from core.records import Match
 from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
+from matchers.explain import explain
 from storage import articles
 
 log = logging.getLogger("trialwatch")
@@ -77,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--input", default="-", help="JSON lines {id,title,text,lang?}; - = stdin")
     source.add_argument("--text", help="one text to match; prints a readable table")
     match.add_argument("--all", action="store_true", help="include matches below the threshold")
+    source.add_argument(
+        "--explain",
+        metavar="ENTRY",
+        help="what an entry (id, name or term) finds: spellings per script, lexicon, families",
+    )
     match.set_defaults(handler=cmd_match)
 
     demo = sub.add_parser("demo", help="a full offline run on sample feeds, printed to the console")
@@ -191,6 +197,10 @@ def cmd_match(args: argparse.Namespace) -> int:
     except OSError as e:
         raise TrialwatchError(f"{path}: cannot read the watchlist: {e.strerror}") from None
     matcher = compile_watchlist(parse_watchlist(text, str(path)))
+    if args.explain is not None:
+        explanation = explain(matcher, args.explain)
+        print("\n".join(explanation))
+        return 1 if explanation[0].startswith("no entry") else 0
     if args.text is not None:
         matches = [m for m in matcher.match("", args.text) if args.all or m.deliverable]
         _print_table(matches, sys.stdout)
