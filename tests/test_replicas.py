@@ -6,6 +6,7 @@ its interval except by a poll taken over from a killed replica; no alert is sent
 except in the accept-to-commit window of a send taken over from a killed replica; the
 digest goes out once although three clocks fire it."""
 
+import contextlib
 import os
 import re
 import signal
@@ -32,15 +33,42 @@ OUTLETS = 50
 EVERY = 3.0  # seconds between polls of one outlet
 LEASE = "5s"  # a killed replica's tasks are taken over after this (heartbeats every 1 s)
 LATENCY = 0.3  # seconds each outlet takes to answer: a kill finds polls in flight
-WATCHLIST = """
-defendants:
-  - id: tulegenov
-    name: Arman Tulegenov
-keywords:
-  - id: sentenced
-    terms: [sentenced]
-    urgent: true
-"""
+# One watched person per outlet: articles about different people are different stories
+# (bot.stories groups one person's verdict reported by several outlets into one message).
+GIVEN = [
+    "Arman",
+    "Dana",
+    "Yerlan",
+    "Saule",
+    "Timur",
+    "Aigerim",
+    "Bolat",
+    "Madina",
+    "Nurlan",
+    "Zhanar",
+]
+SURNAMES = [
+    a + b
+    for a in ("Tule", "Bekmu", "Sarse", "Zhaksy", "Oryn")
+    for b in (
+        "genov",
+        "ratov",
+        "nbayev",
+        "lykov",
+        "basov",
+        "taliyev",
+        "murzin",
+        "zhanov",
+        "keyev",
+        "dulov",
+    )
+]
+NAMES = [f"{GIVEN[n % 10]} {SURNAMES[n]}" for n in range(OUTLETS)]
+WATCHLIST = (
+    "defendants:\n"
+    + "".join(f"  - {{id: p{n}, name: '{name}'}}\n" for n, name in enumerate(NAMES))
+    + "keywords:\n  - {id: sentenced, terms: [sentenced], urgent: true}\n"
+)
 # Telegram takes 20 messages a minute in one channel (python-telegram-bot's rate
 # limiter keeps to it), so most articles go to the digest and a few are alerts.
 ALERTING = 5  # outlets whose batches carry an urgent item
@@ -57,8 +85,9 @@ def feed(outlet: int, urgent: Iterable[int], quiet: Iterable[int]) -> str:
             + "</item>"
         )
 
-    items = [item("urgent", n, f"Arman Tulegenov sentenced, case {outlet}-{n}") for n in urgent]
-    items += [item("quiet", n, f"Arman Tulegenov appeal hearing {outlet}-{n}") for n in quiet]
+    name = NAMES[outlet]
+    items = [item("urgent", n, f"{name} sentenced, case {outlet}-{n}") for n in urgent]
+    items += [item("quiet", n, f"{name} appeal hearing {outlet}-{n}") for n in quiet]
     return (
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>o{outlet}</title>'
         f"{''.join(items)}</channel></rss>"
@@ -134,6 +163,7 @@ def test_three_replicas_survive_two_sigkills(
         "TRIALWATCH_REPLICA_LEASE": LEASE,
         "TRIALWATCH_REPLICA_CONCURRENCY": "4",
     }
+    engine = make_engine(database_url)
     logs = [tmp_path / f"replica-{i}.log" for i in range(3)]
     replicas = [start(env, log) for log in logs]
     first_pids = [process.pid for process in replicas]
@@ -162,7 +192,11 @@ def test_three_replicas_survive_two_sigkills(
         return "running: tasks on PostgreSQL" in log.read_text()
 
     def polled_all() -> bool:
-        return len({path for path, _ in outlets.arrivals}) == OUTLETS
+        """Every outlet's first poll stored: what comes after is news, not backlog."""
+        with contextlib.suppress(Exception), engine.connect() as connection:
+            query = text("SELECT count(*) FROM outlet WHERE last_success_at IS NOT NULL")
+            return bool(connection.execute(query).scalar_one() == OUTLETS)
+        return False  # the schema is not there yet
 
     killed = 0
     try:
@@ -225,12 +259,17 @@ def test_three_replicas_survive_two_sigkills(
 
     # Each digest time's digest went out once though three clocks fired it, apart from
     # the same window: one digest message begun per digest recorded as sent.
-    engine = make_engine(database_url)
     with engine.connect() as connection:
         recorded = connection.execute(text("SELECT count(*) FROM digest_run WHERE sent > 0"))
         digests_recorded = recorded.scalar_one()
     engine.dispose()
-    begun = [t for t in digests if "(continued)" not in t]
+    # a long digest goes out in numbered parts, "(1/3)" on the first line of the first
+    begun = [
+        t
+        for t in digests
+        if not re.search(r"\((\d+)/\d+\)", t.split("\n")[0])
+        or re.search(r"\(1/\d+\)", t.split("\n")[0])
+    ]
     assert digests_recorded >= 1
     assert digests_recorded <= len(begun) <= digests_recorded + taken_over["send_digest"], begun
     # `trialwatch status` shows every replica that ran: the two killed ones silent.
