@@ -9,6 +9,8 @@
                    | keys waiting in the batch           #   and what the batch holds
         new      = new_articles(articles, known)         # decide: what is new,
         update   = after_success(outlet, feed, now, …)   #   the outlet row, the next poll
+        new      = with_full_text(pages, new)            # full text, `fulltext: true` outlets:
+                                                         #   page text on the event loop, else feed
         analysis = matcher.analyse(title, text, lang)    # match: per new article
         intents  = route(article, outlet, analysis, …)   # route: alert, digest, region or unsent
         batch.add(update, intents)                       # apply_many: one transaction per
@@ -41,11 +43,13 @@ from sqlalchemy import Engine
 
 from bot.route import route
 from core.errors import FeedError
-from core.records import ArticleIntent, OutletForPoll, OutletUpdate, StateChange
+from core.records import ArticleIntent, OutletForPoll, OutletUpdate, ParsedArticle, StateChange
 from feeds.dates import plausible_date
 from feeds.decide import after_failure, after_success, due_by, new_articles
 from feeds.fetch import fetch_all
+from feeds.fulltext import with_full_text
 from feeds.health import state_changes
+from feeds.pages import PageFetcher
 from feeds.parse import parse
 from feeds.records import FetchResult, PollResult
 from matchers import Matcher
@@ -62,6 +66,8 @@ class CycleDeps:
     engine: Engine
     client: httpx.AsyncClient
     matcher: Matcher
+    pages: PageFetcher | None = None  # article pages, for full text; None: feed text only
+    fulltext: frozenset[str] = frozenset()  # ids of the outlets with `fulltext: true`
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +118,15 @@ async def run_cycle(
 
         due = None if every_outlet else due_by(now, tick)
         outlets = await off_loop(outlets_for_poll, deps.engine, due)
+
+        def full_text(articles: list[ParsedArticle]) -> list[ParsedArticle]:
+            """In the worker: the pages are fetched on the event loop, politely."""
+            assert deps.pages is not None
+            coroutine = with_full_text(deps.pages, articles)
+            return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
         results = [
-            await off_loop(_poll_one, deps, fetched, now, batch)
+            await off_loop(_poll_one, deps, fetched, now, batch, _wants(deps, fetched, full_text))
             async for fetched in fetch_all(deps.client, outlets, now=now)
         ]
         await off_loop(batch.flush)
@@ -143,7 +156,22 @@ def refresh_health(engine: Engine, now: datetime) -> tuple[StateChange, ...]:
     return tuple(changes)
 
 
-def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batch) -> PollResult:
+FullText = Callable[[list[ParsedArticle]], list[ParsedArticle]]
+
+
+def _wants(deps: CycleDeps, fetched: FetchResult, full_text: FullText) -> FullText | None:
+    """The full-text stage, for an outlet configured with `fulltext: true`."""
+    wanted = deps.pages is not None and fetched.outlet.id in deps.fulltext
+    return full_text if wanted else None
+
+
+def _poll_one(
+    deps: CycleDeps,
+    fetched: FetchResult,
+    now: datetime,
+    batch: _Batch,
+    full_text: FullText | None = None,
+) -> PollResult:
     """The stages after fetch, for one outlet."""
     outlet, feed = fetched.outlet, fetched.feed
     if feed is None:
@@ -159,6 +187,8 @@ def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batc
     articles = [replace(a, published=plausible_date(a.published, now)) for a in parsed]
     known = known_keys(deps.engine, [a.key for a in articles]) | batch.keys
     new = new_articles(articles, known)
+    if full_text is not None and new:
+        new = full_text(new)
     intents = []
     for article in new:
         analysis = deps.matcher.analyse(article.title, article.text, outlet.lang)
