@@ -88,6 +88,7 @@ def test_rejected_token_is_one_line_and_polling_goes_on(
 
     telegram_env(monkeypatch, TOKEN, telegram.base_url, telegram.chat_id)
     assert main(["run", "--once"]) == 0
+    assert main(["digest"]) == 0  # a first poll's verdict is backlog: it is in the digest
     assert len(telegram.sent) == 1 and "Сарсенову" in telegram.texts[0]
     assert queued(setup) == (1, 0)
 
@@ -106,7 +107,7 @@ def test_unreachable_telegram_never_stops_polling(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Telegram down at start: `run --once` polls, stores, queues and exits 0 with a
-    warning; the queued alert goes out when Telegram answers."""
+    warning; the queued article goes out when Telegram answers."""
     telegram_env(monkeypatch, TOKEN, f"http://127.0.0.1:{_closed_port()}", telegram.chat_id)
     with caplog.at_level(logging.INFO):
         assert main(["run", "--once"]) == 0
@@ -117,6 +118,7 @@ def test_unreachable_telegram_never_stops_polling(
 
     telegram_env(monkeypatch, TOKEN, telegram.base_url, telegram.chat_id)
     assert main(["run", "--once"]) == 0
+    assert main(["digest"]) == 0  # a first poll's verdict is backlog: it is in the digest
     assert len(telegram.sent) == 1 and queued(setup) == (1, 0)
 
 
@@ -128,6 +130,7 @@ def test_api_url_root_or_bot_form(
     `…/bot` form."""
     telegram_env(monkeypatch, TOKEN, telegram.base_url + suffix, telegram.chat_id)
     assert main(["run", "--once"]) == 0
+    assert main(["digest"]) == 0
     assert len(telegram.sent) == 1
 
 
