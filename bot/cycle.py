@@ -119,12 +119,7 @@ async def run_cycle(
         due = None if every_outlet else due_by(now, tick)
         outlets = await off_loop(outlets_for_poll, deps.engine, due)
 
-        def full_text(articles: list[ParsedArticle]) -> list[ParsedArticle]:
-            """In the worker: the pages are fetched on the event loop, politely."""
-            assert deps.pages is not None
-            coroutine = with_full_text(deps.pages, articles)
-            return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
-
+        full_text = _full_text_from(loop, deps)
         results = [
             await off_loop(_poll_one, deps, fetched, now, batch, _wants(deps, fetched, full_text))
             async for fetched in fetch_all(deps.client, outlets, now=now)
@@ -139,10 +134,11 @@ async def poll_outlet(deps: CycleDeps, outlet: OutletForPoll, now: datetime) -> 
     """The cycle's stages for one outlet, written at once (replica mode polls outlet
     by outlet, as tasks); parsing, matching and the database run off the event loop."""
     [fetched] = [f async for f in fetch_all(deps.client, [outlet], now=now)]
+    full_text = _full_text_from(asyncio.get_running_loop(), deps)
 
     def rest() -> PollResult:
         batch = _Batch(deps.engine)
-        result = _poll_one(deps, fetched, now, batch)
+        result = _poll_one(deps, fetched, now, batch, _wants(deps, fetched, full_text))
         batch.flush()
         return result
 
@@ -157,6 +153,18 @@ def refresh_health(engine: Engine, now: datetime) -> tuple[StateChange, ...]:
 
 
 FullText = Callable[[list[ParsedArticle]], list[ParsedArticle]]
+
+
+def _full_text_from(loop: asyncio.AbstractEventLoop, deps: CycleDeps) -> FullText:
+    """The full-text stage as the worker thread calls it: the pages are fetched on the
+    event loop (politely, with the shared client) while the worker waits."""
+
+    def full_text(articles: list[ParsedArticle]) -> list[ParsedArticle]:
+        assert deps.pages is not None
+        coroutine = with_full_text(deps.pages, articles)
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+    return full_text
 
 
 def _wants(deps: CycleDeps, fetched: FetchResult, full_text: FullText) -> FullText | None:

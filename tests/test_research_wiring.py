@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.cycle import CycleDeps, run_cycle
+from bot.cycle import CycleDeps, poll_outlet, run_cycle
 from bot.research.evidence import recheck, tell_changes
 from bot.research.search import search
 from bot.services import sync_outlets
@@ -20,6 +20,7 @@ from feeds.localserver import Canned, OutletServer, serve
 from feeds.pages import PageFetcher
 from storage import articles
 from storage.db import init_db, make_engine
+from storage.outlets import outlets_for_poll
 from tests.archive import OUTLETS, Item, matcher, store_item
 from tests.fakes import FakeNotifier
 
@@ -68,6 +69,19 @@ async def test_a_name_only_in_the_page_body_is_matched_with_full_text(
     assert articles.counts(engine).matches == (1 if fulltext else 0)
     found = search(engine, "домашним арестом")
     assert len(found) == (1 if fulltext else 0)
+
+
+async def test_replica_mode_polls_with_full_text_too(engine: Engine, site: OutletServer) -> None:
+    """An outlet polled as a replica task (`poll_outlet`) gets the same full-text stage."""
+    outlet = OutletConfig("b", "Outlet B", site.url("feed.xml"), "ru", fulltext=True)
+    sync_outlets(engine, [outlet], timedelta(minutes=15), NOW)
+    [for_poll] = outlets_for_poll(engine)
+    async with make_client() as client:
+        deps = CycleDeps(
+            engine, client, matcher(), PageFetcher(client, per_host=0.0), frozenset("b")
+        )
+        result = await poll_outlet(deps, for_poll, NOW)
+    assert (result.new, result.matched) == (1, 1)
 
 
 @dataclass
