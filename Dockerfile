@@ -14,10 +14,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies in their own layer, before the source: rebuilt only when pyproject.toml changes.
+# The base image's pip installs into a venv made without pip and setuptools (~28 MB the
+# running program never uses: the image stays under 250 MB).
 COPY pyproject.toml ./
-RUN python -m venv /opt/venv \
+RUN python -m venv --without-pip /opt/venv \
  && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
- && pip install --no-cache-dir -r /tmp/requirements.txt \
+ && pip --python /opt/venv/bin/python install --no-cache-dir -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
 # The code, the shipped config (users mount their own over it) and the demo's sample feeds.
@@ -29,7 +31,7 @@ COPY matchers ./matchers
 COPY storage ./storage
 COPY config ./config
 COPY tests/data/feeds ./tests/data/feeds
-RUN pip install --no-cache-dir --no-deps -e . \
+RUN pip --python /opt/venv/bin/python install --no-cache-dir --no-deps -e . \
  && useradd --no-create-home --uid 10001 --home-dir /data trialwatch \
  && mkdir -p /data \
  && chown 10001:10001 /data
