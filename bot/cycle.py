@@ -6,8 +6,9 @@
         articles = parse(fetched.feed)                   # parse: feedparser → text,
                                                          #   impossible dates → None (feeds.dates)
         known    = known_keys(engine, article keys)      # known: one IN (…) query,
-                   | keys waiting in the batch           #   and what the batch holds
-        new      = new_articles(articles, known)         # decide: what is new,
+                   | keys waiting in the batch           #   and what the batch holds;
+        by_link  = articles_by_link(engine, links)       #   the same by link
+        new      = new_articles(outlet, articles, …)     # decide: what is new (feeds.identity),
         update   = after_success(outlet, feed, now, …)   #   the outlet row, the next poll
         new      = with_full_text(pages, new)            # full text, `fulltext: true` outlets:
                                                          #   page text on the event loop, else feed
@@ -43,17 +44,25 @@ from sqlalchemy import Engine
 
 from bot.route import route
 from core.errors import FeedError
-from core.records import ArticleIntent, OutletForPoll, OutletUpdate, ParsedArticle, StateChange
+from core.records import (
+    ArticleIntent,
+    KnownArticle,
+    OutletForPoll,
+    OutletUpdate,
+    ParsedArticle,
+    StateChange,
+)
 from feeds.dates import plausible_date
-from feeds.decide import after_failure, after_success, due_by, new_articles
+from feeds.decide import after_failure, after_success, due_by
 from feeds.fetch import fetch_all
 from feeds.fulltext import with_full_text
 from feeds.health import state_changes
+from feeds.identity import new_articles
 from feeds.pages import PageFetcher
 from feeds.parse import parse
 from feeds.records import FetchResult, PollResult
 from matchers import Matcher
-from storage.articles import apply_many, known_keys
+from storage.articles import apply_many, articles_by_link, known_keys
 from storage.outlets import outlet_status, outlets_for_poll, write_states
 
 log = logging.getLogger(__name__)
@@ -90,17 +99,23 @@ class _Batch:
     engine: Engine
     polls: list[tuple[OutletUpdate, Sequence[ArticleIntent]]] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
+    links: dict[str, list[KnownArticle]] = field(default_factory=dict)
 
     def add(self, update: OutletUpdate, intents: Sequence[ArticleIntent]) -> None:
         self.polls.append((update, intents))
         self.keys.update(i.article.key for i in intents)
+        for i in intents:
+            a = i.article
+            if a.url_key:
+                known = KnownArticle(a.key, update.outlet_id, a.guid, a.title, a.url_key)
+                self.links.setdefault(a.url_key, []).append(known)
         if len(self.polls) >= BATCH_OUTLETS or len(self.keys) >= BATCH_ARTICLES:
             self.flush()
 
     def flush(self) -> None:
         if self.polls:
             apply_many(self.engine, self.polls)
-        self.polls, self.keys = [], set()
+        self.polls, self.keys, self.links = [], set(), {}
 
 
 async def run_cycle(
@@ -194,7 +209,10 @@ def _poll_one(
         return _failed(fetched, e, now, None, batch)
     articles = [replace(a, published=plausible_date(a.published, now)) for a in parsed]
     known = known_keys(deps.engine, [a.key for a in articles]) | batch.keys
-    new = new_articles(articles, known)
+    links = [a.url_key for a in articles if a.url_key]
+    by_link = articles_by_link(deps.engine, links)
+    by_link += [k for link in links for k in batch.links.get(link, [])]
+    new = new_articles(outlet.id, articles, known, by_link)
     if full_text is not None and new:
         new = full_text(new)
     intents = []

@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 CHAT_ID = re.compile(r"-?\d+|@[A-Za-z][A-Za-z0-9_]{3,31}")
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 PREFIX = "TRIALWATCH_"
-# Read by the test suite, not by trialwatch: not a typo.
-OTHER_VARIABLES = {"TRIALWATCH_TEST_POSTGRES_URL"}
+# Read by the test suite, not by trialwatch: not typos.
+OTHER_VARIABLES = {"TRIALWATCH_TEST_POSTGRES_URL", "TRIALWATCH_SHARED_DIR"}
 
 
 class Settings(BaseSettings):

@@ -15,8 +15,8 @@ import feedparser
 
 from core.errors import ErrorKind, ParseError
 from core.records import ParsedArticle
-from feeds.canonical import article_key
 from feeds.decode import CP1251, charset_of, content_decoded
+from feeds.identity import article_key, url_key
 from feeds.records import FetchedFeed, ParsedFeed
 from feeds.text import html_to_text, one_line
 
@@ -92,7 +92,7 @@ def _article(outlet_id: str, entry: Any) -> ParsedArticle | None:
     if not (title or text) or not (link or guid or title):
         return None
     return ParsedArticle(
-        key=article_key(outlet_id, link, guid, title),
+        key=article_key(outlet_id, link, guid, title or text[:120]),
         url=link or "",
         guid=guid,
         title=title or text[:120],
@@ -100,6 +100,7 @@ def _article(outlet_id: str, entry: Any) -> ParsedArticle | None:
         author=one_line(entry.get("author", ""), plain=True) or None,
         # dict.get: feedparser's own get() warns when it maps one date to the other.
         published=_utc(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")),
+        url_key=url_key(link) if link else None,
     )
 
 

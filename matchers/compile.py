@@ -16,13 +16,24 @@ from matchers.families import (
     expand_terms,
     family_of,
 )
-from matchers.forms import MAX_KAZAKH_REM, Stemmed, stemmed
-from matchers.names import split_name
-from matchers.normalize import is_capitalized, light_keys, skeleton, skeletons, tokenize
+from matchers.forms import MAX_KAZAKH_REM, KeyFn, Stemmed, stemmed
+from matchers.lexicon import OTHER_FIELD
+from matchers.names import is_female_given_name, split_name
+from matchers.normalize import (
+    is_capitalized,
+    light_keys,
+    loosen,
+    skeleton,
+    skeletons,
+    tokenize,
+)
 from matchers.watchlist import Watchlist
 
-Role = Literal["surname", "root", "given", "phrase"]
-Purpose = Literal["case", "everyday", "keyword", "scope", "exclude", "together", "region", "sense"]
+Role = Literal["surname", "root", "loose", "fuzzy", "given", "phrase"]
+FUZZY_MIN = 8  # surnames this long (skeleton letters) may be one letter off
+Purpose = Literal[
+    "case", "everyday", "keyword", "scope", "exclude", "together", "region", "sense", "field"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,7 @@ class PersonIndex:
     given: set[int] = field(default_factory=set)
     roots: set[int] = field(default_factory=set)
     initials: set[str] = field(default_factory=set)
+    given_keys: set[str] = field(default_factory=set)  # skeletons of the given names
     common: bool = False
     female: bool = False
     excludes: list[int] = field(default_factory=list)
@@ -64,7 +76,16 @@ class CompiledWatchlist:
     light_stems: dict[str, list[tuple[Stemmed, int]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # Names under the loose key (kind: Kazakh spellings), confirmed by a given name only.
+    loose_stems: dict[str, list[tuple[Stemmed, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    # Surname stems and their one-letter deletions → (stem, fuzzy twin word id).
+    fuzzy: dict[str, list[tuple[Stemmed, int]]] = field(default_factory=lambda: defaultdict(list))
     uses: list[list[Use]] = field(default_factory=list)
+    name_uses: dict[int, list[Use]] = field(default_factory=dict)  # surname, root, loose, fuzzy
+    phrase_starts: dict[int, list[int]] = field(default_factory=dict)  # word → phrases it starts
+    given_words: set[int] = field(default_factory=set)
     anchors: set[int] = field(default_factory=set)  # words that can start a match
     phrase_anchors: set[int] = field(default_factory=set)  # those that need no capital
     entry_numbers: dict[str, int] = field(default_factory=dict)
@@ -72,7 +93,9 @@ class CompiledWatchlist:
     phrases: list[Phrase] = field(default_factory=list)
     patterns: list[tuple[int, int]] = field(default_factory=list)  # (case index, groups)
     max_rem: int = 0
-    _words: dict[tuple[str, bool, bool, bool], int] = field(default_factory=dict)
+    _words: dict[tuple[str, bool, bool, bool, bool], int] = field(default_factory=dict)
+    _stems: list[list[Stemmed]] = field(default_factory=list)  # per word id
+    _skeleton_cache: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def word(
         self,
@@ -82,18 +105,25 @@ class CompiledWatchlist:
         place: bool = False,
         family: bool = False,
         prefix: bool = False,
+        loose: bool = False,
     ) -> int:
         """The id of a watched word, indexing it on first sight. `family`: also its
-        word family (keywords); `prefix`: any word starting with it (`word*`)."""
-        key = (text, proper, family, prefix)
+        word family (keywords); `prefix`: any word starting with it (`word*`);
+        `loose`: a name under the loose key (`loose_skeletons`)."""
+        key = (text, proper, family, prefix, loose)
         if key in self._words:
             return self._words[key]
         word_id = len(self.uses)
         self._words[key] = word_id
         self.uses.append([])
-        table, key_fn = (
-            (self.skeleton_stems, skeletons) if proper else (self.light_stems, light_keys)
-        )
+        table: dict[str, list[tuple[Stemmed, int]]]
+        key_fn: KeyFn
+        if loose:
+            table, key_fn = self.loose_stems, self._loose_skeletons
+        elif proper:
+            table, key_fn = self.skeleton_stems, self._skeletons
+        else:
+            table, key_fn = self.light_stems, light_keys
         if prefix:
             entries = [Stemmed(k, _NONE, _NONE, prefix=True) for k in key_fn(text)]
             self.max_rem = max(self.max_rem, PREFIX_REACH)
@@ -104,10 +134,48 @@ class CompiledWatchlist:
         for entry in entries:
             table[entry.stem].append((entry, word_id))
             self.max_rem = max(self.max_rem, MAX_KAZAKH_REM, *(len(r) for r in entry.rems))
+        self._stems.append(entries)
         return word_id
+
+    def _skeletons(self, form: str) -> tuple[str, ...]:
+        # A name's forms are keyed twice (skeleton, loose): compute each once.
+        keys = self._skeleton_cache.get(form)
+        if keys is None:
+            keys = self._skeleton_cache[form] = skeletons(form)
+        return keys
+
+    def _loose_skeletons(self, form: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(loosen(k) for k in self._skeletons(form)))
+
+    def done(self) -> None:
+        """Drop what only compiling needed."""
+        self._skeleton_cache.clear()
+
+    def fuzzy_twin(self, word_id: int, person_no: int) -> None:
+        """Let a long surname be found one letter off (Serikbulov for Serikbolov):
+        its stems and their one-letter deletions lead to a twin word of role fuzzy."""
+        twin = len(self.uses)
+        self.uses.append([])
+        self._stems.append([])
+        self.use(twin, Use("fuzzy", person_no), anchor=True)
+        for entry in self._stems[word_id]:
+            if len(entry.stem) < FUZZY_MIN:
+                continue
+            stem = entry.stem
+            for key in {stem, *(stem[:i] + stem[i + 1 :] for i in range(len(stem)))}:
+                self.fuzzy[key].append((entry, twin))
 
     def use(self, word_id: int, use: Use, *, anchor: bool) -> None:
         self.uses[word_id].append(use)
+        # Per role, for the scan: a given name shared by a thousand entries has a
+        # thousand uses, which the surname and phrase loops must not walk.
+        if use.role == "given":
+            self.given_words.add(word_id)
+        elif use.role == "phrase":
+            if use.position == 0:
+                self.phrase_starts.setdefault(word_id, []).append(use.owner)
+        else:
+            self.name_uses.setdefault(word_id, []).append(use)
         if anchor:
             self.anchors.add(word_id)
 
@@ -195,6 +263,10 @@ def compile_index(watchlist: Watchlist) -> CompiledWatchlist:
     for region_no, region in enumerate(watchlist.regions):
         for name in (region.name, *region.aliases):
             index.phrase(name, "region", region_no, names=True)
+    if watchlist.people:
+        for phrase in OTHER_FIELD:
+            index.phrase(phrase, "field", 0)
+    index.done()
     return index
 
 
@@ -235,23 +307,38 @@ def _add_person(
         surname_id = index.word(parts.surname, proper=True)
         person.surnames.add(surname_id)
         index.use(surname_id, Use("surname", person_no), anchor=True)
-        person.female = person.female or skeleton(parts.surname).endswith(("ova", "eva", "ina"))
+        # A woman's entry: by her surname's form or her given name (Saule Bekturgan).
+        person.female = (
+            person.female
+            or skeleton(parts.surname).endswith(("ova", "eva", "ina"))
+            or any(is_female_given_name(g) for g in parts.given)
+        )
         if short := len(skeleton(parts.surname)) <= 4:
             person.common = True  # Mamay ≈ мама: a short surname alone proves little
-        for variant in _kazakh_variants(parts.surname):
+        variants = _kazakh_variants(parts.surname) + _russian_variants(parts.surname)
+        for variant in variants:
             variant_id = index.word(variant, proper=True)
             person.surnames.add(variant_id)
             index.use(variant_id, Use("surname", person_no), anchor=True)
+        if not short:
+            # Kazakh spellings of the surname (Әбдірахманов): only with a given name.
+            for word in (parts.surname, *_russian_variants(parts.surname)[:1]):
+                loose_id = index.word(word, proper=True, loose=True)
+                index.use(loose_id, Use("loose", person_no), anchor=True)
+        if not short and len(skeleton(parts.surname)) >= FUZZY_MIN:
+            index.fuzzy_twin(surname_id, person_no)
         root = _root(parts.surname)
         if root and not short and len(skeleton(root)) >= 6:
             root_id = index.word(root, proper=True)
             person.roots.add(root_id)
             index.use(root_id, Use("root", person_no), anchor=True)
         for given in parts.given:
-            given_id = index.word(given, proper=True)
-            person.given.add(given_id)
-            index.use(given_id, Use("given", person_no), anchor=False)
+            for loose in (False, True):
+                given_id = index.word(given, proper=True, loose=loose)
+                person.given.add(given_id)
+                index.use(given_id, Use("given", person_no), anchor=False)
             person.initials.add(skeleton(given)[:1])
+            person.given_keys.update(skeletons(given))
     for phrase in exclude:
         index.phrase(phrase, "exclude", person_no)
 
@@ -264,6 +351,20 @@ def _root(surname: str) -> str | None:
     if lower.endswith(("ova", "eva", "ова", "ева")) and len(surname) > 6:
         return surname[:-3]
     return None
+
+
+def _russian_variants(surname: str) -> list[str]:
+    """Bekturgan → Bekturganov (and its feminine Bekturganova, Бектурганова):
+    a surname typed as a bare Kazakh root is also written in the Russian form."""
+    skel = skeleton(surname)
+    if len(skel) < 6 or skel[-1] in "aeiou" or skel.endswith(_SURNAME_FORMS):
+        return []
+    if any("\u0400" <= c <= "\u04ff" for c in surname):
+        return [surname + "ов", surname + "ұлы", surname + "қызы"]
+    return [surname + "ov", surname + "uly", surname + "kyzy"]
+
+
+_SURNAME_FORMS = ("ov", "ev", "in", "uli", "kizi", "ski", "skii", "enko", "ian", "dze", "Svili")
 
 
 def _kazakh_variants(surname: str) -> list[str]:

@@ -11,7 +11,7 @@ morphology runs per article word.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_keys, skeletons
+from matchers.normalize import CYRILLIC_TO_LATIN, has_cyrillic, light_keys, loosen, skeletons
 
 KeyFn = Callable[[str], tuple[str, ...]]
 
@@ -22,6 +22,8 @@ _RU_A = ["а", "ы", "и", "е", "у", "ой", "ою", "ам", "ами", "ах"]
 _RU_YA = ["я", "и", "е", "ю", "ей", "ею", "ям", "ями", "ях", "ь", "й"]
 _RU_SOFT = ["ь", "я", "ю", "ем", "е", "и", "ей", "ям", "ями", "ях"]
 _RU_Y = ["й", "я", "ю", "ем", "е", "и", "ев", "ям", "ями", "ях"]
+_RU_IE = ["ие", "ия", "ию", "ием", "ии", "ий", "иям", "иями", "иях"]
+_RU_O = ["о", "а", "у", "ом", "е", "ам", "ами", "ах"]
 _RU_ADJ = ["ый", "ий", "ой", "ого", "его", "ому", "ему", "ым", "им", "ом", "ем", "ая", "яя",
            "ую", "юю", "ое", "ее", "ые", "ие", "ых", "их", "ыми", "ими", "ей"]  # fmt: skip
 # Kazakh suffixes, every allomorph: journalists mix them. The case endings
@@ -68,7 +70,11 @@ class Stemmed:
 def russian_endings(word: str) -> tuple[str, list[str]]:
     """(base, endings): the nominative's ending replaced by each case ending."""
     lower = word.lower()
-    if lower.endswith(("ый", "ий", "ой", "ая", "яя", "ые", "ие")) and len(lower) > 4:
+    if lower.endswith(("ание", "ение", "тие", "ствие")):
+        return word[:-2], _RU_IE  # заседание → заседании, заседания
+    if lower.endswith("о") and word[:1].islower() and len(lower) > 3:
+        return word[:-1], _RU_O  # дело → делу, делом (names in -о, Шевченко, do not decline)
+    if lower.endswith(("ый", "ий", "ой", "ое", "ее", "ая", "яя", "ые", "ие")) and len(lower) > 4:
         return word[:-2], _RU_ADJ
     if lower.endswith(("ы", "и")) and len(lower) > 4:
         return word[:-1], _RU_CONSONANT  # a plural: протесты → протестов, протестах
@@ -180,3 +186,6 @@ def _kazakh_rems(keyed_by: KeyFn, suffixes: Iterable[str] = _KK) -> frozenset[st
 KAZAKH_SKELETON_REMS = _kazakh_rems(skeletons)
 KAZAKH_LIGHT_REMS = _kazakh_rems(light_keys)
 MAX_KAZAKH_REM = max(len(r) for r in KAZAKH_SKELETON_REMS | KAZAKH_LIGHT_REMS)
+# The same suffixes under the loose key (matchers.normalize.loose_skeletons),
+# loosened as they stand inside a word (after its first letter).
+KAZAKH_LOOSE_REMS = frozenset(loosen("b" + r)[1:] for r in KAZAKH_SKELETON_REMS)

@@ -45,7 +45,10 @@ CONCEPTS: tuple[Concept, ...] = (
         _t(
             "verdict; sentence; sentenced; convicted; conviction; found guilty; jailed; prison term"
         ),
-        _t("приговор; приговорен; осужден; осудил; признан виновным; лишения свободы"),
+        _t(
+            "приговор; приговорен; осужден; осудил; признан виновным; признал виновным; "
+            "лишения свободы"
+        ),
         _t("үкім; сотталды; сотталған; кесілді; кінәлі деп танылды; бас бостандығынан айыру"),
         _t("ükım; ükim; ukim; sottaldy; kınälı dep tanyldy; bas bostandyğynan aiyru"),
         _t(
@@ -122,4 +125,15 @@ CONCEPTS: tuple[Concept, ...] = (
         _t("прокурор; прокуратура; айыптаушы"),
         _t("prokuror; prokuratura; aiyptauşy"),
     ),
+)
+
+# Words that put a person in another field (sport, stage, screen): a watched name in a
+# sentence with one of these and no court word is likely a namesake (scored below the line).
+OTHER_FIELD = _t(
+    "footballer; striker; midfielder; goalkeeper; boxer; wrestler; weightlifter; athlete; "
+    "Olympic champion; world champion; actor; actress; singer; pop star; film director; "
+    "футболист; нападающий; полузащитник; вратарь; боксёр; боксер; борец; тяжелоатлет; "
+    "спортсмен; олимпийский чемпион; чемпион мира; актёр; актер; актриса; певец; певица; "
+    "кинорежиссёр; футболшы; боксшы; балуан; спортшы; олимпиада чемпионы; әлем чемпионы; "
+    "әнші; актриса; кинорежиссер; futbolşy; boksşy; balūan; änşı"
 )

@@ -21,24 +21,43 @@ Matches at ALERT_THRESHOLD or above are delivered.
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from core.records import Match
+from rapidfuzz.distance import Levenshtein
+
+from core.records import ALERT_THRESHOLD, Match
 from core.records import MatchKind as Kind
-from matchers.compile import CompiledWatchlist, PersonIndex, Phrase, compile_index
+from matchers.compile import FUZZY_MIN, CompiledWatchlist, PersonIndex, Phrase, compile_index
 from matchers.families import FAMILY_STOP
-from matchers.forms import KAZAKH_LIGHT_REMS, KAZAKH_SKELETON_REMS, Stemmed
+from matchers.forms import KAZAKH_LIGHT_REMS, KAZAKH_LOOSE_REMS, KAZAKH_SKELETON_REMS, Stemmed
 from matchers.names import is_known_given_name
-from matchers.normalize import Token, has_cyrillic, light_keys, skeletons, tokenize, words
+from matchers.normalize import (
+    Token,
+    has_cyrillic,
+    light_keys,
+    loose_skeletons,
+    skeletons,
+    tokenize,
+    words,
+)
 from matchers.snippet import snippet_around
 from matchers.watchlist import Watchlist
 
 OccurrenceKind = Literal["person", "case", "keyword", "region"]
 EVERYDAY = "everyday phrase"  # a case alias that is also an everyday phrase
 SEPARATOR = "\n\n"
+FUZZY_ALONE = "surname one letter off"
+FUZZY_ALONE_SCORE = 0.55  # below the line: a near miss for `match --all` and the digest
+FUZZY_WITH_CASE_SCORE = 0.7
 OTHER_SENSE_SCORE = 0.4  # a keyword inside a sense-changing phrase (lexicon `context`)
+OTHER_FIELD_SCORE = 0.5  # a person beside footballer/актриса/әнші and no court word
 Hit = tuple[int, bool]  # (word id, is a feminine form)
+# Object pronouns that may stand inside a keyword phrase (found him guilty).
+_PRONOUNS = frozenset(
+    {"him", "her", "them", "it", "his", "their", "его", "её", "ее", "их"}
+    | {"него", "неё", "нее", "них", "оны", "оларды", "оған", "соны"}
+)
 
 _BLOCKING = re.compile(r"[,;:()«»\"“”!?—–\[\]]|[.…](\s|$)|\n")
 _SENTENCE_GAP = re.compile(r"[.!?…]+[\"»”)]*\s|\n")
@@ -142,7 +161,31 @@ class Matcher:
             found += _probe(key, index.skeleton_stems, index.max_rem, latin, KAZAKH_SKELETON_REMS)
         for key in light_keys(word):
             found += _probe(key, index.light_stems, index.max_rem, latin, KAZAKH_LIGHT_REMS)
+        if word[:1].isupper():  # names are capitalised
+            exact = bool(found)
+            if index.loose_stems:
+                for key in loose_skeletons(word):
+                    found += _probe(key, index.loose_stems, index.max_rem, latin, KAZAKH_LOOSE_REMS)
+            if not exact and index.fuzzy:
+                found += self._one_letter_off(word)
         return tuple(dict.fromkeys(found))
+
+    def _one_letter_off(self, word: str) -> list[Hit]:
+        """Long surnames one edit away (rapidfuzz Levenshtein), via the deletion index."""
+        index, found = self.index, []
+        for key in skeletons(word):
+            for k in range(len(key), max(FUZZY_MIN - 2, len(key) - index.max_rem - 1), -1):
+                prefix, rem = key[:k], key[k:]
+                probes = {prefix, *(prefix[:i] + prefix[i + 1 :] for i in range(len(prefix)))}
+                for probe in probes:
+                    for stemmed, twin in index.fuzzy.get(probe, ()):
+                        if (
+                            prefix != stemmed.stem
+                            and stemmed.allows(rem, KAZAKH_SKELETON_REMS)
+                            and Levenshtein.distance(prefix, stemmed.stem, score_cutoff=1) <= 1
+                        ):
+                            found.append((twin, False))
+        return found
 
 
 def _probe(
@@ -184,7 +227,30 @@ class _Scan:
         kept = self._demote_relatives(
             [f for f in found if (entry_no[f.entry_id], f.sentence) not in excluded]
         )
+        kept = self._namesakes(kept, {s for p, _, _, s in phrases if p.purpose == "field"})
+        if any(f.kind == "case" and f.score >= ALERT_THRESHOLD for f in kept):
+            # A watched case named in the article confirms a surname one letter off.
+            kept = [
+                replace(f, score=FUZZY_WITH_CASE_SCORE, reason=f"{FUZZY_ALONE}, case named")
+                if f.reason == FUZZY_ALONE
+                else f
+                for f in kept
+            ]
         return self._best(kept), kept + self._regions(phrases)
+
+    @staticmethod
+    def _namesakes(found: list[Occurrence], field: set[int]) -> list[Occurrence]:
+        """A person in a sentence about sport or the stage (footballer, актриса, әнші)
+        and with no court word is likely a namesake: below the line."""
+        if not field:
+            return found
+        court = {f.sentence for f in found if f.kind == "keyword" and f.score >= ALERT_THRESHOLD}
+        return [
+            replace(f, score=min(f.score, OTHER_FIELD_SCORE), reason=f"{f.reason}, other field")
+            if f.kind == "person" and f.sentence in field and f.sentence not in court
+            else f
+            for f in found
+        ]
 
     def _regions(self, phrases: list[tuple[Phrase, int, int, int]]) -> list[Occurrence]:
         regions = self.ix.watchlist.regions
@@ -214,20 +280,33 @@ class _Scan:
         ix, out = self.ix, []
         for i, token_hits in enumerate(self.hits):
             for word_id, _ in token_hits:
-                for use in ix.uses[word_id]:
-                    if use.role != "phrase" or use.position != 0:
-                        continue
-                    phrase = ix.phrases[use.owner]
-                    end = i + len(phrase.words) - 1
-                    if end >= len(self.tokens) or not all(
-                        any(w == want for w, _ in self.hits[i + k])
-                        for k, want in enumerate(phrase.words)
-                    ):
+                for phrase_no in ix.phrase_starts.get(word_id, ()):
+                    phrase = ix.phrases[phrase_no]
+                    end = self._phrase_end(phrase, i)
+                    if end is None:
                         continue
                     if phrase.proper and not self.tokens[i].text[:1].isupper():
                         continue
                     out.append((phrase, i, end, self.sentence[i]))
         return out
+
+    def _phrase_end(self, phrase: Phrase, i: int) -> int | None:
+        """The last token of `phrase` starting at token i, or None. A keyword phrase
+        may have one pronoun inside (found him guilty, признал его виновным)."""
+        j, gap = i, phrase.purpose == "keyword" and len(phrase.words) > 1
+        for k, want in enumerate(phrase.words):
+            if j >= len(self.tokens):
+                return None
+            if k and gap and not any(w == want for w, _ in self.hits[j]):
+                if light_keys(self.tokens[j].text)[0] not in _PRONOUNS:
+                    return None
+                gap, j = False, j + 1
+                if j >= len(self.tokens):
+                    return None
+            if not any(w == want for w, _ in self.hits[j]):
+                return None
+            j += 1
+        return j - 1
 
     def _people(self) -> list[_Found]:
         out = []
@@ -235,15 +314,17 @@ class _Scan:
             if not self.tokens[i].text[:1].isupper():
                 continue  # names are capitalised; lowercase «мама» is not Mamay
             for word_id, female in token_hits:
-                for use in self.ix.uses[word_id]:
-                    if use.role in ("surname", "root"):
-                        person = self.ix.people[use.owner]
-                        found = self._assemble(person, i, female, root=use.role == "root")
-                        if found is not None:
-                            out.append(found)
+                for use in self.ix.name_uses.get(word_id, ()):
+                    person = self.ix.people[use.owner]
+                    found = self._assemble(person, i, female, role=use.role)
+                    if found is not None:
+                        out.append(found)
         return out
 
-    def _assemble(self, person: PersonIndex, i: int, female: bool, *, root: bool) -> _Found | None:
+    def _assemble(self, person: PersonIndex, i: int, female: bool, *, role: str) -> _Found | None:
+        """Score a surname hit by its neighbours. `role`: surname; root or loose (a
+        bare root, a Kazakh spelling: only with a given name or initial); fuzzy
+        (one letter off: 0.9 with a given name or initial, else below the line)."""
         token = self.tokens[i]
         best: tuple[float, str, int] | None = None
         other = False
@@ -259,16 +340,22 @@ class _Scan:
                     best = best or (0.9, "initial + surname", j)
                 elif abs(j - i) == 1:
                     other = True
+            elif self._is_given_one_letter_off(j, person):
+                best = best or (0.9, "full name, given name one letter off", j)
             elif abs(j - i) == 1 and self._is_other_given_name(j, person):
                 other = True
         if best is not None:
             score, reason, j = best
+            if role == "fuzzy":
+                score, reason = score - 0.1, f"{reason}, surname one letter off"
             start, end = min(token.start, self.tokens[j].start), max(token.end, self.tokens[j].end)
             return _Found(person.entry_id, "person", start, end, score, reason, self.sentence[i])
-        if root:
-            return None  # a bare root (Kudaibergen) counts only with the given name
+        if role in ("root", "loose"):
+            return None  # a bare root (Kudaibergen) or loose spelling counts only when confirmed
         score, reason = 0.75, "surname"
-        if other:
+        if role == "fuzzy":
+            score, reason = FUZZY_ALONE_SCORE, FUZZY_ALONE
+        elif other:
             score, reason = 0.3, "surname, other given name"
         elif person.common:
             score, reason = 0.35, "surname (common)"
@@ -276,6 +363,16 @@ class _Scan:
             score, reason = (0.7 if has_cyrillic(token.text) else 0.45), "surname, feminine form"
         return _Found(
             person.entry_id, "person", token.start, token.end, score, reason, self.sentence[i]
+        )
+
+    def _is_given_one_letter_off(self, j: int, person: PersonIndex) -> bool:
+        """Nurlam for Nurlan: an unknown word one edit from a given name of 5+ letters."""
+        if self.hits[j] or is_known_given_name(self.tokens[j].text):
+            return False
+        key = skeletons(self.tokens[j].text)[0]
+        return len(key) >= 5 and any(
+            len(given) >= 5 and Levenshtein.distance(key, given, score_cutoff=1) <= 1
+            for given in person.given_keys
         )
 
     def _neighbours(self, i: int) -> list[int]:
@@ -308,9 +405,9 @@ class _Scan:
         token_hits = self.hits[j]
         if any(w in person.given for w, _ in token_hits):
             return False
-        return any(
-            u.role == "given" for w, _ in token_hits for u in self.ix.uses[w]
-        ) or is_known_given_name(self.tokens[j].text)
+        return any(w in self.ix.given_words for w, _ in token_hits) or is_known_given_name(
+            self.tokens[j].text
+        )
 
     def _cases(self, phrases: list[tuple[Phrase, int, int, int]]) -> list[_Found]:
         out = []

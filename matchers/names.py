@@ -38,6 +38,18 @@ Vikram David Michael John James Peter Paul Mary Sarah
 """
 
 
+# Women's names in the list above: a woman's entry may have a bare-root or
+# male-form surname (Saule Bekturgan) and is found in its feminine form.
+FEMALE_GIVEN_NAMES = """
+Aida Aigerim Aigul Ainur Aisulu Aizhan Akbota Akmaral Alua Aliya Anar Anara Arailym Aruzhan
+Assel Bota Dana Dariga Dilnaz Dina Dinara Gaukhar Gulmira Gulnar Gulnara Gulzhan Indira Kamshat
+Lazzat Madina Malika Mariam Meruert Nazym Nurgul Raikhan Raushan Sabina Saltanat Samal Saule
+Symbat Togzhan Ulzhan Zarina Zhanar Zhanna Zhibek Zhuldyz Zulfiya Alexandra Alla Anastasia Anna
+Daria Elena Evgenia Galina Inna Irina Ksenia Larisa Lyudmila Marina Maria Natalia Nadezhda Nina
+Oksana Olga Svetlana Tatiana Valentina Viktoria Yulia Zinaida Aziza Nodira Kamila Mary Sarah
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class NameParts:
     """A person's name split into given names and surname."""
@@ -73,6 +85,14 @@ def _given_forms() -> frozenset[str]:
             for ending in _CASE_ENDINGS:
                 forms.update(skeletons(base + ending))
     return frozenset(forms)
+
+
+_FEMALE_SKELETONS = frozenset(skeleton(n) for n in FEMALE_GIVEN_NAMES.split())
+
+
+def is_female_given_name(word: str) -> bool:
+    """A listed woman's given name, as written in a name."""
+    return skeleton(word) in _FEMALE_SKELETONS
 
 
 def is_given_name(word: str) -> bool:

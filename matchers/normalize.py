@@ -196,6 +196,20 @@ def skeleton(word: str) -> str:
     return skeletons(word)[0]
 
 
+def loose_skeletons(word: str) -> tuple[str, ...]:
+    """A looser key for names, used only when a given name or initial confirms it:
+    у/ұ/ү/ө (u, o) are one letter and і/ы/i/y after the first letter are dropped,
+    so Kazakh spellings of Russian-form surnames meet (Әбдірахманов = Абдрахманов,
+    Төлеубаева = Тулеубаева, Tileubaev = Tleubayev)."""
+    return tuple(dict.fromkeys(loosen(s) for s in skeletons(word)))
+
+
+def loosen(key: str) -> str:
+    """A skeleton made loose (`loose_skeletons`)."""
+    key = key.replace("o", "u")
+    return key[:1] + key[1:].replace("i", "")
+
+
 def _finish(sounds: str) -> str:
     sounds = sounds.replace("h", "k")  # Ruzahunov = Ruzakhunov = Ruzakunov
     sounds = _NG.sub("n", sounds)  # Kazakh ң(ғ): Shyngys = Shynggys, Zhanaozen = Zhangaozen

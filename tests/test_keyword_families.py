@@ -132,3 +132,18 @@ def test_prefix_star_must_end_a_word_of_three_letters() -> None:
         parse_watchlist("keywords:\n  - {id: k, terms: ['о*']}\n")
     with pytest.raises(ConfigError, match=r"\* may only end a word"):
         parse_watchlist("keywords:\n  - {id: k, terms: ['об*вин']}\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "found_"),
+    [
+        ("The court found him guilty of fraud.", True),
+        ("Суд признал его виновным.", True),
+        ("The court found the journalist guilty.", False),  # only a pronoun may stand inside
+    ],
+)
+def test_one_pronoun_inside_a_phrase_term(text: str, found_: bool) -> None:
+    matcher = compile_watchlist(
+        parse_watchlist("keywords:\n  - {id: v, terms: [found guilty, признал виновным]}\n")
+    )
+    assert bool(found(matcher, text)) == found_
