@@ -88,6 +88,9 @@ class CompiledWatchlist:
     given_words: set[int] = field(default_factory=set)
     anchors: set[int] = field(default_factory=set)  # words that can start a match
     phrase_anchors: set[int] = field(default_factory=set)  # those that need no capital
+    alone: set[int] = field(default_factory=set)  # anchors that start a match by themselves
+    # First word of a phrase → second words: such a word starts a match only with one of them.
+    phrase_next: dict[int, set[int]] = field(default_factory=dict)
     entry_numbers: dict[str, int] = field(default_factory=dict)
     people: list[PersonIndex] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
@@ -185,6 +188,8 @@ class CompiledWatchlist:
                 self.phrase_starts.setdefault(word_id, []).append(use.owner)
         else:
             self.name_uses.setdefault(word_id, []).append(use)
+            if anchor:
+                self.alone.add(word_id)
         if anchor:
             self.anchors.add(word_id)
 
@@ -225,6 +230,11 @@ class CompiledWatchlist:
             self.use(word_id, Use("phrase", index, position), anchor=anchor and position == 0)
         if anchor and not proper:
             self.phrase_anchors.add(ids[0])
+        if anchor and len(ids) > 1:
+            # "prison term": `prison` alone starts nothing unless `term` is in the article too.
+            self.phrase_next.setdefault(ids[0], set()).add(ids[1])
+        elif anchor:
+            self.alone.add(ids[0])
         return index
 
 
