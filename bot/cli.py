@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import logging
 import sys
@@ -12,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+import stamina
+
 from bot import services
 from bot.app import build_app, open_engine, run_forever
 from bot.config import load_config, poll_floor_problem, read_config_text
@@ -20,6 +23,7 @@ from bot.research.commands import add_commands as add_research_commands
 from bot.settings import Settings, load_settings
 from core.errors import SettingsError, TrialwatchError
 from core.records import Match
+from feeds.fetch import log_retry
 from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
 from matchers.explain import explain
@@ -45,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trialwatch", description="Follow political trials through the news."
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logging, database migrations included"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="poll outlets on schedule and send alerts and digests")
@@ -101,6 +108,19 @@ def _setup_logging(verbose: bool) -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     for noisy in ("httpx", "httpcore", "telegram", "apscheduler", "procrastinate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Except its flood-control waits (no URL in them): a long send shows its progress.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.INFO)
+    # Alembic says "Context impl SQLiteImpl" and each migration at every start.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # stamina's own retry warning names the function, not the outlet.
+    stamina.instrumentation.set_on_retry_hooks([log_retry])
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("trialwatch")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def cmd_run(args: argparse.Namespace) -> int:

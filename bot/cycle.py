@@ -6,8 +6,9 @@
         articles = parse(fetched.feed)                   # parse: feedparser → text,
                                                          #   impossible dates → None (feeds.dates)
         known    = known_keys(engine, article keys)      # known: one IN (…) query,
-                   | keys waiting in the batch           #   and what the batch holds
-        new      = new_articles(articles, known)         # decide: what is new,
+                   | keys waiting in the batch           #   and what the batch holds;
+        by_link  = articles_by_link(engine, links)       #   the same by link
+        new      = new_articles(outlet, articles, …)     # decide: what is new (feeds.identity),
         update   = after_success(outlet, feed, now, …)   #   the outlet row, the next poll
         analysis = matcher.analyse(title, text, lang)    # match: per new article
         intents  = route(article, outlet, analysis, …)   # route: alert, digest, region or unsent
@@ -41,15 +42,16 @@ from sqlalchemy import Engine
 
 from bot.route import route
 from core.errors import FeedError
-from core.records import ArticleIntent, OutletForPoll, OutletUpdate, StateChange
+from core.records import ArticleIntent, KnownArticle, OutletForPoll, OutletUpdate, StateChange
 from feeds.dates import plausible_date
-from feeds.decide import after_failure, after_success, due_by, new_articles
-from feeds.fetch import fetch_all
+from feeds.decide import after_failure, after_success, due_by
+from feeds.fetch import fetch_all, fetch_one
 from feeds.health import state_changes
+from feeds.identity import new_articles
 from feeds.parse import parse
 from feeds.records import FetchResult, PollResult
 from matchers import Matcher
-from storage.articles import apply_many, known_keys
+from storage.articles import apply_many, articles_by_link, known_keys
 from storage.outlets import outlet_status, outlets_for_poll, write_states
 
 log = logging.getLogger(__name__)
@@ -84,17 +86,23 @@ class _Batch:
     engine: Engine
     polls: list[tuple[OutletUpdate, Sequence[ArticleIntent]]] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
+    links: dict[str, list[KnownArticle]] = field(default_factory=dict)
 
     def add(self, update: OutletUpdate, intents: Sequence[ArticleIntent]) -> None:
         self.polls.append((update, intents))
         self.keys.update(i.article.key for i in intents)
+        for i in intents:
+            a = i.article
+            if a.url_key:
+                known = KnownArticle(a.key, update.outlet_id, a.guid, a.title, a.url_key)
+                self.links.setdefault(a.url_key, []).append(known)
         if len(self.polls) >= BATCH_OUTLETS or len(self.keys) >= BATCH_ARTICLES:
             self.flush()
 
     def flush(self) -> None:
         if self.polls:
             apply_many(self.engine, self.polls)
-        self.polls, self.keys = [], set()
+        self.polls, self.keys, self.links = [], set(), {}
 
 
 async def run_cycle(
@@ -124,16 +132,13 @@ async def run_cycle(
 
 async def poll_outlet(deps: CycleDeps, outlet: OutletForPoll, now: datetime) -> PollResult:
     """The cycle's stages for one outlet, written at once (replica mode polls outlet
-    by outlet, as tasks); parsing, matching and the database run off the event loop."""
-    [fetched] = [f async for f in fetch_all(deps.client, [outlet], now=now)]
-
-    def rest() -> PollResult:
-        batch = _Batch(deps.engine)
-        result = _poll_one(deps, fetched, now, batch)
-        batch.flush()
-        return result
-
-    return await asyncio.get_running_loop().run_in_executor(None, rest)
+    by outlet, as tasks, several at a time; each task's parse, match and write run on
+    the event loop, one task's at a time)."""
+    fetched = await fetch_one(deps.client, outlet, now=now)
+    batch = _Batch(deps.engine)
+    result = _poll_one(deps, fetched, now, batch)
+    batch.flush()
+    return result
 
 
 def refresh_health(engine: Engine, now: datetime) -> tuple[StateChange, ...]:
@@ -158,7 +163,10 @@ def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batc
         return _failed(fetched, e, now, None, batch)
     articles = [replace(a, published=plausible_date(a.published, now)) for a in parsed]
     known = known_keys(deps.engine, [a.key for a in articles]) | batch.keys
-    new = new_articles(articles, known)
+    links = [a.url_key for a in articles if a.url_key]
+    by_link = articles_by_link(deps.engine, links)
+    by_link += [k for link in links for k in batch.links.get(link, [])]
+    new = new_articles(outlet.id, articles, known, by_link)
     intents = []
     for article in new:
         analysis = deps.matcher.analyse(article.title, article.text, outlet.lang)

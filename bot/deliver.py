@@ -44,19 +44,23 @@ async def send_urgent(
         render_alert(story.lead, tz, name_of, now=now, also=story.also)
         for story in group_stories(outbox.pending(engine, urgent=True))
     ]
-    return await _send_in_order(engine, notifier, messages, now)
+    return await _send_in_order(engine, notifier, messages, now, "alert")
 
 
 async def send_digest(
     engine: Engine, notifier: Notifier, tz: ZoneInfo, name_of: NameOf, now: datetime
 ) -> Sent:
     """Send the pending digest, oldest first."""
-    return await _send_in_order(engine, notifier, digest_messages(engine, tz, name_of, now), now)
+    messages = digest_messages(engine, tz, name_of, now)
+    return await _send_in_order(engine, notifier, messages, now, "digest")
 
 
 async def _send_in_order(
-    engine: Engine, notifier: Notifier, messages: Sequence[Message], now: datetime
+    engine: Engine, notifier: Notifier, messages: Sequence[Message], now: datetime, kind: str
 ) -> Sent:
+    """Send `messages` in order; log one line per message sent (chat, kind, articles,
+    and k/n, which is the progress of a long digest under flood control)."""
+    chat = getattr(notifier, "chat_id", "console")
     sent = 0
     set_aside: list[MessageRefused] = []
     for index, message in enumerate(messages):
@@ -77,4 +81,13 @@ async def _send_in_order(
             return Sent(sent, e, tuple(set_aside))
         outbox.mark_sent(engine, message.delivery_ids, now)
         sent += len(message.delivery_ids)
+        log.info(
+            "sent %s %d/%d to %s: %d articles (%d so far)",
+            kind,
+            index + 1,
+            len(messages),
+            chat,
+            len(message.delivery_ids),
+            sent,
+        )
     return Sent(sent, None, tuple(set_aside))

@@ -155,11 +155,14 @@ class TelegramNotifier:
             except RetryAfter as e:
                 if attempt == NETWORK_RETRIES:
                     raise
-                await asyncio.sleep(
+                wait = (
                     e.retry_after.total_seconds()
                     if hasattr(e.retry_after, "total_seconds")
                     else float(e.retry_after)
                 )
+                log.info("Telegram flood control: waiting %.0fs before sending to %s", wait,
+                         self.chat_id)  # fmt: skip
+                await asyncio.sleep(wait)
             except NetworkError:  # 5xx, timeouts, connection errors: transient
                 if attempt == NETWORK_RETRIES:
                     raise

@@ -29,6 +29,8 @@ NAME_MAX = 80  # one watchlist entry's name
 REASON_MAX = 60
 MATCHED_MOST = 10  # entries named on an alert's evidence line, then "+ N more"
 MATCHED_MAX = 800  # characters of that line, tags included
+ALSO_MOST = 60  # outlets linked in "also reported by", then "+ N more"
+ALSO_MAX = 3000  # characters of those links, tags included (~700 visible)
 URL_MAX = 2048  # longer links are not links: no outlet needs them, Telegram may refuse them
 STATE_LINES_MOST = 30  # outlets listed in one health-change message
 _TAG = re.compile(r"<[^>]*>")
@@ -341,7 +343,9 @@ def _outlets(also: Sequence[DeliveryItem], lead_outlet: str) -> str:
             url = _safe_url(item.url)
             href = html.escape(without_tracking(url), quote=True) if url else None
             links[item.outlet] = f'<a href="{href}">{name}</a>' if href else name
-    return first_of(list(links.values()), most=4, limit=1200)
+    # Every outlet of the story is linked (its article reaches the channel only here),
+    # within a bound that keeps one entry far under a message.
+    return first_of(list(links.values()), most=ALSO_MOST, limit=ALSO_MAX)
 
 
 def _ordered(matches: Sequence[Match]) -> list[Match]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values  # pydantic-settings' own .env reader
@@ -27,8 +28,8 @@ log = logging.getLogger(__name__)
 CHAT_ID = re.compile(r"-?\d+|@[A-Za-z][A-Za-z0-9_]{3,31}")
 USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 PREFIX = "TRIALWATCH_"
-# Read by the test suite, not by trialwatch: not a typo.
-OTHER_VARIABLES = {"TRIALWATCH_TEST_POSTGRES_URL"}
+# Read by the test suite, not by trialwatch: not typos.
+OTHER_VARIABLES = {"TRIALWATCH_TEST_POSTGRES_URL", "TRIALWATCH_SHARED_DIR"}
 
 
 class Settings(BaseSettings):
@@ -46,6 +47,17 @@ class Settings(BaseSettings):
     mode: Literal["single", "replica"] = "single"
     replica_lease: str = "30s"
     replica_concurrency: int = Field(default=20, ge=1, le=500)
+
+    @field_validator(
+        "telegram_token", "telegram_chat", "telegram_api", "telegram_admin_chat", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """Spaces around a pasted value are not part of it, and an empty value (the
+        shipped `.env.example` as copied) is the same as no value."""
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -74,6 +86,20 @@ class Settings(BaseSettings):
         problem = database_url_problem(value)
         if problem:
             raise ValueError(problem)
+        return value
+
+    @field_validator("telegram_api")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "not an http(s) URL (not echoed: it may hold the token); give the Bot API "
+                "server's root, "
+                "like http://127.0.0.1:8081, or unset it to use Telegram's"
+            )
         return value
 
     @field_validator("telegram_chat", "telegram_admin_chat")

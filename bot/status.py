@@ -1,6 +1,7 @@
 """`trialwatch status`: a table of outlets, and one of replicas in replica mode.
 Pure: takes rows and `now`."""
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -8,23 +9,26 @@ from zoneinfo import ZoneInfo
 from core.records import OutletStatus
 from storage.replicas import ReplicaStatus
 
-ERROR_WIDTH = 70
+ERROR_WIDTH = 90
+# str(FeedError): "fetch failed: <outlet> '<url>': <cause>" (core.errors).
+_ERROR = re.compile(r"(?P<action>[^:']+): \S+ '[^']*': (?P<cause>.*)", re.S)
 
 
 def render_status(rows: Sequence[OutletStatus], now: datetime, tz: ZoneInfo) -> str:
-    """One line per outlet: id, state, last success, last new item, last error."""
+    """One line per outlet: id, state, last success, last new item, and the cause of
+    the last poll's error. An outlet whose last poll failed is never shown `ok`: its
+    health waits for a few failures in a row, so until then it is `retrying`."""
     table = [("outlet", "state", "last success", "last new item", "error")]
     for row in rows:
-        error = (row.last_error or "").replace("\n", " ")
-        if len(error) > ERROR_WIDTH:
-            error = error[: ERROR_WIDTH - 1] + "…"
+        failed = row.failures > 0
+        state = "retrying" if failed and row.state == "ok" else row.state
         table.append(
             (
                 row.id,
-                row.state,
+                f"{state} ({row.failures}×)" if failed else state,
                 _when(row.last_success_at, now, tz),
                 _when(row.last_new_at, now, tz),
-                error if row.state != "ok" else "",
+                error_cause(row.last_error) if failed or row.state != "ok" else "",
             )
         )
     widths = [max(len(r[i]) for r in table) for i in range(4)]
@@ -34,6 +38,15 @@ def render_status(rows: Sequence[OutletStatus], now: datetime, tz: ZoneInfo) -> 
         + r[4]
         for r in table
     ).rstrip()
+
+
+def error_cause(error: str | None) -> str:
+    """What went wrong, without the outlet and URL the table already shows, on one
+    line of at most ERROR_WIDTH characters."""
+    text = " ".join((error or "").split())
+    if found := _ERROR.fullmatch(text):
+        text = f"{found['action']}: {found['cause']}"
+    return text if len(text) <= ERROR_WIDTH else text[: ERROR_WIDTH - 1] + "…"
 
 
 def render_replicas(

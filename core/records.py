@@ -89,7 +89,9 @@ class OutletSync:
 
 @dataclass(frozen=True, slots=True)
 class ParsedArticle:
-    """One feed item as text, identified by `key` (canonical URL, else guid)."""
+    """One feed item as text. `key` and `url_key` are its two identities (see
+    `feeds.identity`): guid within the outlet (else link and title, else title), and
+    its link as every outlet shares it."""
 
     key: str
     url: str
@@ -98,6 +100,18 @@ class ParsedArticle:
     text: str
     author: str | None
     published: datetime | None
+    url_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    """A stored article as far as its identity goes (`feeds.identity`)."""
+
+    key: str
+    outlet_id: str
+    guid: str | None
+    title: str
+    url_key: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ class ProvenanceRow:
     match_id: int
     outlet_id: str
     outlet: str
-    canonical_url: str  # the article's identity key: its canonical URL, else the feed's guid
+    canonical_url: str  # the article's canonical URL (else its identity key, when it has no link)
     url: str
     title: str
     published: datetime | None

@@ -3,11 +3,10 @@ poll next. Pure functions: no network, no database, no clock (`now` and jitter
 come in as arguments). Storage writes what they decide.
 """
 
-from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from core.errors import FeedError
-from core.records import OutletForPoll, OutletUpdate, ParsedArticle
+from core.records import OutletForPoll, OutletUpdate
 from feeds.health import smoothed_gap
 from feeds.records import FetchedFeed
 
@@ -42,11 +41,6 @@ def due_by(now: datetime, tick: timedelta) -> datetime:
     Polling at the nearest tick rather than the next one keeps an outlet whose
     interval equals the tick on every tick, not every other one."""
     return now + tick / 2
-
-
-def new_articles(articles: Sequence[ParsedArticle], known: Collection[str]) -> list[ParsedArticle]:
-    """The articles whose key is not stored yet, in feed order."""
-    return [a for a in articles if a.key not in known]
 
 
 def after_success(

@@ -10,6 +10,7 @@ memory follows the concurrency, not the number of outlets.
 """
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from core.records import OutletForPoll
 from feeds.parse import is_challenge_page
 from feeds.records import FetchedFeed, FetchResult
 
+log = logging.getLogger(__name__)
 USER_AGENT = "trialwatch/0.1 (RSS monitor of court reporting; polls at most every 30s)"
 MAX_BODY = 10 * 1024 * 1024  # a news feed is rarely over 1 MB; 10 MB is clearly wrong
 CONCURRENCY = 200  # requests in flight: 1,000 outlets 100 ms away take 0.5 s
@@ -196,6 +198,28 @@ async def _read_head(response: httpx.Response, limit: int = 20_000) -> bytes:
     except httpx.HTTPError:
         pass  # an unreadable error page is still an error page
     return head[:limit]
+
+
+def log_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    """A stamina on-retry hook: one warning naming the outlet, the attempt and why."""
+    outlet = next((a for a in details.args if isinstance(a, OutletForPoll)), None)
+    if outlet is None:
+        return
+    cause = details.caused_by
+    if isinstance(cause, _RetryableStatus):
+        why = cause.error.cause
+    elif isinstance(cause, httpx.HTTPError):
+        why = _describe(cause)
+    else:
+        why = f"{type(cause).__name__}: {cause}"
+    log.warning(
+        "%s: retry %d in %.1fs after %s (%s)",
+        outlet.id,
+        details.retry_num,
+        details.wait_for,
+        why,
+        outlet.url,
+    )
 
 
 class _RetryableStatus(Exception):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, func, insert
 from sqlmodel import Session, col, select
 
-from core.records import ArticleIntent, Counts, OutletUpdate
+from core.records import ArticleIntent, Counts, KnownArticle, OutletUpdate
 from storage import outbox
 from storage.convert import IN_BATCH, match_row
 from storage.db import insert_new
@@ -35,6 +35,20 @@ def known_keys(engine: Engine, keys: Sequence[str]) -> set[str]:
             batch = keys[i : i + IN_BATCH]
             known.update(connection.execute(sa.select(column).where(column.in_(batch))).scalars())
     return known
+
+
+@wrap_errors
+def articles_by_link(engine: Engine, url_keys: Sequence[str]) -> list[KnownArticle]:
+    """The stored articles whose link identity is among `url_keys` (any outlet)."""
+    found: list[KnownArticle] = []
+    a = Article.__table__.c  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        for i in range(0, len(url_keys), IN_BATCH):
+            query = sa.select(a.key, a.outlet_id, a.guid, a.title, a.url_key).where(
+                a.url_key.in_(url_keys[i : i + IN_BATCH])
+            )
+            found.extend(KnownArticle(*row) for row in connection.execute(query))
+    return found
 
 
 @wrap_errors
@@ -108,6 +122,7 @@ def _insert_articles(
     rows = [
         {
             "key": t.article.key,
+            "url_key": t.article.url_key,
             "outlet_id": u.outlet_id,
             "url": t.article.url,
             "guid": t.article.guid,

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import col
 
+from core.links import canonical_url
 from core.research import ArticleFilter, ProvenanceRow, snapshot_text
 from storage.models import Article, Delivery, MatchRow, Outlet
 from storage.search import aware, filtered
@@ -72,7 +73,7 @@ def _provenance(row: sa.Row[*tuple[Any, ...]]) -> ProvenanceRow:
         match_id=match_id,
         outlet_id=outlet_id,
         outlet=outlet,
-        canonical_url=key,
+        canonical_url=canonical_url(url) if url else key,  # keys need not be URLs
         url=url,
         title=title,
         published=aware(published),

@@ -37,10 +37,12 @@ class Outlet(SQLModel, table=True):
 
 
 class Article(SQLModel, table=True):
-    """An article seen in a feed, stored once per canonical key."""
+    """An article seen in a feed, stored once per key; `url_key` is its link identity
+    (the rule: feeds.identity)."""
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    url_key: str | None = Field(default=None, sa_column=Column(Text, index=True))
     outlet_id: str = Field(foreign_key="outlet.id", index=True)
     url: str = Field(sa_column=Column(Text, nullable=False))
     guid: str | None = Field(default=None, sa_column=Column(Text))

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.errors import FetchError
-from core.records import Health, OutletConfig, OutletForPoll, OutletStatus, ParsedArticle
-from feeds.decide import MAX_BACKOFF, after_failure, after_success, new_articles, next_poll_at
+from core.records import Health, OutletConfig, OutletForPoll, OutletStatus
+from feeds.decide import MAX_BACKOFF, after_failure, after_success, next_poll_at
 from feeds.health import outlet_state, smoothed_gap, state_changes
 from feeds.outlets import plan_sync
 from feeds.records import FetchedFeed
@@ -116,12 +116,6 @@ def test_after_failure_counts_and_backs_off_keeping_the_validators() -> None:
         403,
     )
     assert update.error == str(error) and update.next_poll_at == NOW + EVERY * 4
-
-
-def test_new_articles_are_those_not_known_in_feed_order() -> None:
-    """Known keys are skipped; the rest keep the feed's order."""
-    items = [ParsedArticle(k, k, None, k, "", None, None) for k in ("c", "a", "b")]
-    assert [a.key for a in new_articles(items, {"a"})] == ["c", "b"]
 
 
 def status(state: Health, **kwargs: object) -> OutletStatus:

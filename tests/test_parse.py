@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from core.errors import ParseError
+from core.links import canonical_url
 from core.records import OutletForPoll
-from feeds.canonical import article_key, canonical_url
+from feeds.identity import article_key
 from feeds.parse import parse
 from feeds.records import FetchedFeed
 from feeds.text import html_to_text
@@ -33,7 +34,8 @@ def test_rss_items_become_text_articles() -> None:
     assert "track()" not in first.text
     assert first.author == "Sample Author"
     assert first.published == datetime(2026, 11, 21, 6, 15, tzinfo=UTC)
-    assert first.key == "https://example-eurasianet.test/kazakhstan-journalist-appeal"
+    assert first.key == "guid:o:https://example-eurasianet.test/?p=501"
+    assert first.url_key == "example-eurasianet.test/kazakhstan-journalist-appeal"
 
 
 def test_atom_entries_parse() -> None:

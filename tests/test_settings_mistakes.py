@@ -2,15 +2,25 @@
 file or variable and the fix, never a traceback; an unknown variable is a warning."""
 
 import logging
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.admin import AdminReporter
+from bot.app import App, build_app
 from bot.cli import main
+from bot.services import poll, reload_config_if_changed
+from bot.settings import Settings
 from core.errors import ConfigError
+from feeds.localserver import OutletServer
 from matchers import parse_watchlist
+from tests.fakes import FakeNotifier
 
 REPO = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 WATCHLIST = """# Invented people (no real names).
 defendants:
   - id: sarsenov
@@ -214,3 +224,51 @@ def test_yaml_syntax_errors_point_at_the_wrong_line(text: str, line: int) -> Non
     with pytest.raises(ConfigError) as caught:
         parse_watchlist(text, "w.yaml")
     assert str(caught.value).startswith(f"w.yaml:{line}: invalid YAML")
+
+
+@pytest.fixture
+async def running_app(tmp_path: Path, outlet_server: OutletServer) -> AsyncIterator[App]:
+    """A running monitor with a good config, a fake channel and a fake admin chat."""
+    folder = tmp_path / "live"
+    folder.mkdir()
+    (folder / "feeds.yaml").write_text(
+        f"feeds:\n  - {{id: en, name: En, url: '{outlet_server.url('eurasianet_en.xml')}', "
+        "lang: en}\n",
+        encoding="utf-8",
+    )
+    (folder / "watchlist.yaml").write_text(WATCHLIST, encoding="utf-8")
+    settings = Settings(
+        config_dir=folder, database_url=f"sqlite:///{tmp_path / 'tw.db'}", _env_file=None
+    )  # type: ignore[call-arg]
+    async with build_app(settings, notifier=FakeNotifier()) as app:
+        app.admin = AdminReporter(FakeNotifier())
+        yield app
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (WATCHLIST.encode("cp1251", "replace"), "not UTF-8 (looks like windows-1251)"),
+        (WATCHLIST.encode("utf-16"), "not UTF-8 (looks like UTF-16"),
+        (b"", "the watchlist is empty"),
+        (b"# defendants:\n#   - id: sarsenov\n", "the watchlist is empty"),
+    ],
+    ids=["windows-1251", "UTF-16", "empty", "all commented out"],
+)
+async def test_live_edit_mistake_keeps_last_good_config(
+    running_app: App, data: bytes, says: str
+) -> None:
+    """Saved in another encoding or emptied while running: the last good watchlist keeps
+    matching, and the admin chat is told what is wrong with which file."""
+    path = running_app.settings.config_dir / "watchlist.yaml"
+    path.write_bytes(data)
+    stamp = path.stat().st_mtime + 1
+    os.utime(path, (stamp, stamp))
+    before = running_app.config.watchlist.entry_ids()
+    assert not await reload_config_if_changed(running_app, NOW)
+    assert running_app.config.watchlist.entry_ids() == before == ["sarsenov", "verdict"]
+    admin = running_app.admin.notifier
+    assert isinstance(admin, FakeNotifier) and len(admin.sent) == 1
+    assert says in admin.sent[0] and "watchlist.yaml" in admin.sent[0]
+    await poll(running_app, NOW, every_outlet=True)  # the cycle still runs
