@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--input", default="-", help="JSON lines {id,title,text,lang?}; - = stdin")
     source.add_argument("--text", help="one text to match; prints a readable table")
     match.add_argument("--all", action="store_true", help="include matches below the threshold")
+    match.add_argument(
+        "--route", action="store_true", help="with --text: the places found, and where it would go"
+    )
     source.add_argument(
         "--explain",
         metavar="ENTRY",
@@ -227,6 +230,8 @@ def cmd_match(args: argparse.Namespace) -> int:
         analysis = matcher.analyse("", args.text)
         matches = [m for m in analysis.matches if args.all or m.deliverable]
         _print_table(matches, sys.stdout)
+        if not args.route:
+            return 0
         now = datetime.now(UTC)
         decision = decide_delivery(analysis, matcher.watchlist, published=now, now=now)
         places = sorted({o.entry_id for o in analysis.occurrences if o.kind == "region"})

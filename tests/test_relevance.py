@@ -188,12 +188,19 @@ def test_the_stage_word_is_the_first_keyword(matcher: Matcher) -> None:
 def test_match_text_says_where_an_article_would_go(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`trialwatch match --text` names the places found and where such an article goes."""
+    """`trialwatch match --route --text` names the places found and where such an article goes."""
     path = tmp_path / "w.yaml"
     path.write_text(WATCHLIST, encoding="utf-8")
     assert (
         main(
-            ["match", "--watchlist", str(path), "--text", "A court in Almaty sentenced a blogger."]
+            [
+                "match",
+                "--watchlist",
+                str(path),
+                "--route",
+                "--text",
+                "A court in Almaty sentenced a blogger.",
+            ]
         )
         == 0
     )
@@ -201,7 +208,16 @@ def test_match_text_says_where_an_article_would_go(
     assert "places: Almaty" in out
     assert "as a fresh article: region (court words in the region (Almaty))" in out
     assert (
-        main(["match", "--watchlist", str(path), "--text", "A court in Lyon sentenced a banker."])
+        main(
+            [
+                "match",
+                "--watchlist",
+                str(path),
+                "--route",
+                "--text",
+                "A court in Lyon sentenced a banker.",
+            ]
+        )
         == 0
     )
     assert (
