@@ -45,7 +45,7 @@ from core.errors import FeedError
 from core.records import ArticleIntent, KnownArticle, OutletForPoll, OutletUpdate, StateChange
 from feeds.dates import plausible_date
 from feeds.decide import after_failure, after_success, due_by
-from feeds.fetch import fetch_all
+from feeds.fetch import fetch_all, fetch_one
 from feeds.health import state_changes
 from feeds.identity import new_articles
 from feeds.parse import parse
@@ -132,16 +132,13 @@ async def run_cycle(
 
 async def poll_outlet(deps: CycleDeps, outlet: OutletForPoll, now: datetime) -> PollResult:
     """The cycle's stages for one outlet, written at once (replica mode polls outlet
-    by outlet, as tasks); parsing, matching and the database run off the event loop."""
-    [fetched] = [f async for f in fetch_all(deps.client, [outlet], now=now)]
-
-    def rest() -> PollResult:
-        batch = _Batch(deps.engine)
-        result = _poll_one(deps, fetched, now, batch)
-        batch.flush()
-        return result
-
-    return await asyncio.get_running_loop().run_in_executor(None, rest)
+    by outlet, as tasks, several at a time; each task's parse, match and write run on
+    the event loop, one task's at a time)."""
+    fetched = await fetch_one(deps.client, outlet, now=now)
+    batch = _Batch(deps.engine)
+    result = _poll_one(deps, fetched, now, batch)
+    batch.flush()
+    return result
 
 
 def refresh_health(engine: Engine, now: datetime) -> tuple[StateChange, ...]:

@@ -253,8 +253,10 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
     lease = settings.lease.total_seconds()
     connector = procrastinate.PsycopgConnector(
         conninfo=conninfo(settings.database_url),
+        # The worker's own use (listen, fetch, finish, heartbeat) and the clock's defers;
+        # tasks use SQLAlchemy's pool, except to defer alerts.
         min_size=2,
-        max_size=min(settings.replica_concurrency, 20) + 2,
+        max_size=12,
     )
     queue = procrastinate.App(connector=connector)
     queue.add_tasks_from(tasks, namespace=NAMESPACE)

@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     replica_lease: str = "30s"
     replica_concurrency: int = Field(default=20, ge=1, le=500)
 
+    @field_validator(
+        "telegram_token", "telegram_chat", "telegram_api", "telegram_admin_chat", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """Spaces around a pasted value are not part of it, and an empty value (the
+        shipped `.env.example` as copied) is the same as no value."""
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -22,6 +22,17 @@ MAX_INFLATED = 20 * 1024 * 1024  # bytes; a feed is rarely over 1 MB
 GZIP_MAGIC = b"\x1f\x8b"
 CP1251 = "windows-1251"
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# How a document's first bytes show its Unicode encoding (XML 1.0, appendix F).
+# UTF-32's marks start like UTF-16's, so they are ruled out first.
+_UNICODE_STARTS = (
+    (b"\xff\xfe\x00\x00", None),
+    (b"\x00\x00\xfe\xff", None),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+)
 # A "word" of a Latin-1 reading: ASCII letters and the letters at 0xC0-0xFF
 # (which windows-1251 uses for А-я), plus Ё/ё (0xA8/0xB8).
 _WORD = re.compile(rb"[A-Za-z\xa8\xb8\xc0-\xff]+")
@@ -76,13 +87,17 @@ def _looks_like_xml(body: bytes) -> bool:
 def charset_of(body: bytes, *, min_letters: int = 8) -> str | None:
     """The charset the bytes themselves show, or None to let the labels decide.
 
+    The charset a byte-order mark (or UTF-16's `<?`) shows, whatever the labels say;
     `utf-8` for valid UTF-8 that is not plain ASCII; `windows-1251` for bytes that
     are not UTF-8 and look like Cyrillic read as Latin-1; None otherwise (ASCII,
-    a byte-order mark, or plausible Western text such as French or German).
+    UTF-32, or plausible Western text such as French or German).
     `min_letters`: how many letters of accented words it takes to judge.
     """
-    if body.startswith(_BOMS) or b"\x00" in body[:4]:
-        return None  # UTF-16/32 or a BOM: the parser reads those itself
+    for start, charset in _UNICODE_STARTS:
+        if body.startswith(start):  # a byte-order mark or UTF-16 `<`: surer than any label
+            return charset
+    if b"\x00" in body[:4]:
+        return None  # UTF-32 and the like: the labels decide
     if body.isascii():
         return None
     try:

@@ -6,6 +6,7 @@ strip all HTML to text ourselves, and those two passes cost 40 % of its time.
 
 import calendar
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ import feedparser
 
 from core.errors import ErrorKind, ParseError
 from core.records import ParsedArticle
+from feeds.dates import exists_as_written
 from feeds.decode import CP1251, charset_of, content_decoded
 from feeds.identity import article_key, url_key
 from feeds.records import FetchedFeed, ParsedFeed
@@ -32,13 +34,13 @@ def parse(fetched: FetchedFeed) -> ParsedFeed:
     headers["content-location"] = fetched.final_url or outlet.url
     headers.setdefault("content-type", "application/xml")  # the XML declaration decides
     shown = charset_of(body)
-    if shown == "utf-8":
-        headers["content-type"] = _XML_UTF8
-    parsed = _feedparse(body, headers)
+    if shown is not None and shown != CP1251:  # the bytes show it: the labels lose
+        headers["content-type"] = f"application/xml; charset={shown}"
+    parsed = _feedparse(fetched, body, headers)
     if shown == CP1251 and parsed.get("encoding", "").lower() in _LATIN1:
         # Served without (or with a wrong) charset: read as Latin-1, Russian and
         # Kazakh in windows-1251 would be mojibake.
-        parsed = _feedparse(body, {**headers, "content-type": _XML_CP1251})
+        parsed = _feedparse(fetched, body, {**headers, "content-type": _XML_CP1251})
     articles: dict[str, ParsedArticle] = {}
     for number, entry in enumerate(parsed.entries, 1):
         try:
@@ -58,7 +60,6 @@ def parse(fetched: FetchedFeed) -> ParsedFeed:
 
 
 log = logging.getLogger(__name__)
-_XML_UTF8 = "application/xml; charset=utf-8"
 _XML_CP1251 = f"application/xml; charset={CP1251}"
 _LATIN1 = ("windows-1252", "iso-8859-1", "latin-1", "iso8859-1", "cp1252")
 # Bot-protection and challenge pages served instead of the feed.
@@ -73,10 +74,39 @@ CHALLENGE_MARKERS = (
 )
 
 
-def _feedparse(body: bytes, headers: dict[str, str]) -> Any:
-    return feedparser.parse(
-        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
+def _feedparse(fetched: FetchedFeed, body: bytes, headers: dict[str, str]) -> Any:
+    """feedparser's result; `ParseError` if feedparser itself raises, so one
+    outlet's odd bytes cost that outlet's poll, never the cycle."""
+    try:
+        return feedparser.parse(
+            _characters_only(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as e:  # feedparser's loose parser raises on inputs it did not foresee
+        outlet = fetched.outlet
+        raise ParseError(
+            outlet.id, outlet.url, f"feedparser failed: {type(e).__name__}: {e}"
+        ) from e
+
+
+_CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
+
+
+def _characters_only(body: bytes) -> bytes:
+    """Numeric character references to what is not a character (a surrogate such as
+    `&#xD83D;`, beyond U+10FFFF, NUL) become U+FFFD: XML 1.0 allows none of them,
+    and feedparser's fallback parser raises on all but NUL, losing every item."""
+
+    def fix(ref: re.Match[bytes]) -> bytes:
+        digits = ref.group(1)
+        number = int(digits[1:], 16) if digits[:1] in b"xX" else int(digits)
+        if number == 0 or 0xD800 <= number <= 0xDFFF or number > 0x10FFFF:
+            return b"&#xFFFD;"
+        return ref.group()
+
+    return _CHARREF.sub(fix, body) if b"&#" in body else body
 
 
 def is_challenge_page(body: bytes) -> bool:
@@ -98,8 +128,7 @@ def _article(outlet_id: str, entry: Any) -> ParsedArticle | None:
         title=title or text[:120],
         text=text,
         author=one_line(entry.get("author", ""), plain=True) or None,
-        # dict.get: feedparser's own get() warns when it maps one date to the other.
-        published=_utc(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")),
+        published=_published(entry),
         url_key=url_key(link) if link else None,
     )
 
@@ -128,6 +157,17 @@ def _body_html(entry: Any) -> str:
     summary = entry.get("summary", "")
     best = max(contents, key=len, default="")
     return best if len(best) > len(summary) else summary
+
+
+def _published(entry: Any) -> datetime | None:
+    """The publication date, else the update date, in UTC; a date as written that
+    names no real day is skipped. dict.get: feedparser's own get() warns when it
+    maps one date to the other."""
+    for name in ("published", "updated"):
+        parsed = dict.get(entry, f"{name}_parsed")
+        if parsed and exists_as_written(dict.get(entry, name)):
+            return _utc(parsed)
+    return None
 
 
 def _utc(value: time.struct_time | None) -> datetime | None:

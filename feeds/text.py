@@ -3,7 +3,9 @@
 Only real HTML elements are markup: text in angle brackets that is not an HTML
 tag (`<rubber stamp>`, `R<D>`) is text and stays. A plain-text field (an RSS
 title, an author) is already text once feedparser has read it, so its
-entities are not decoded a second time (`plain=True`).
+markup-like text is not stripped a second time (`plain=True`); complete entity
+references left in it (`&nbsp;`, `&#8217;`, from a CDATA title or an outlet that
+escapes twice) are still read as the characters they name: nobody means them literally.
 """
 
 import re
@@ -27,7 +29,13 @@ HTML_ELEMENTS = _BLOCK | _SKIP | {
     "tfoot", "th", "thead", "time", "title", "track", "tt", "u", "var", "video", "wbr",
 }  # fmt: skip
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# C0 controls other than tab and newlines, and DEL: invisible, refused by PostgreSQL
+# (NUL) and by Telegram, and they split words the matcher should see whole.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _NEWLINES = re.compile(r"\s*\n\s*")
+# An & that does not start a complete reference (`R&D`, `AT&T`, `&nothing`): in plain
+# text it is a letter, not the start of a legacy entity like `&not`.
+_LONE_AMPERSAND = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]{1,31};)")
 
 
 class _TextCollector(HTMLParser):
@@ -59,15 +67,16 @@ class _TextCollector(HTMLParser):
 
 def html_to_text(html: str, *, plain: bool = False) -> str:
     """Visible text of an HTML fragment: tags dropped, entities decoded, spaces tidied.
-    With `plain`, the input is text already: entities are kept as they are."""
+    With `plain`, the input is text already: only complete references (`&mdash;`)
+    are decoded, a bare `&` stays."""
     if "<" not in html and "&" not in html:
         text = html
     else:
         collector = _TextCollector()
-        collector.feed(html.replace("&", "&amp;") if plain else html)
+        collector.feed(_LONE_AMPERSAND.sub("&amp;", html) if plain else html)
         collector.close()
         text = "".join(collector.parts)
-    text = _SPACES.sub(" ", text)
+    text = _SPACES.sub(" ", _CONTROLS.sub("", text))
     return _NEWLINES.sub("\n", text).strip()
 
 

@@ -64,22 +64,24 @@ def outlets_for_poll(engine: Engine, now: datetime | None = None) -> list[Outlet
     if now is not None:
         query = query.where(col(Outlet.next_poll_at).is_(None) | (col(Outlet.next_poll_at) <= now))
     with Session(engine) as session:
-        return [
-            OutletForPoll(
-                id=o.id,
-                name=o.name,
-                url=o.url,
-                lang=o.lang,
-                every=timedelta(seconds=o.every_seconds),
-                etag=o.etag,
-                last_modified=o.last_modified,
-                failures=o.failures,
-                last_new_at=aware(o.last_new_at),
-                new_gap=_gap(o),
-                last_success_at=aware(o.last_success_at),
-            )
-            for o in session.exec(query)
-        ]
+        return [for_poll(o) for o in session.exec(query)]
+
+
+def for_poll(o: Outlet) -> OutletForPoll:
+    """The poll's view of an outlet row."""
+    return OutletForPoll(
+        id=o.id,
+        name=o.name,
+        url=o.url,
+        lang=o.lang,
+        every=timedelta(seconds=o.every_seconds),
+        etag=o.etag,
+        last_modified=o.last_modified,
+        failures=o.failures,
+        last_new_at=aware(o.last_new_at),
+        new_gap=_gap(o),
+        last_success_at=aware(o.last_success_at),
+    )
 
 
 def write_update(session: Session, u: OutletUpdate) -> None:

@@ -2,7 +2,7 @@
 sent, and whether an outlet is still due when its poll task starts. Stores; decides nothing."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine, text, update
 from sqlmodel import Session, col, select
@@ -12,6 +12,7 @@ from storage.convert import aware
 from storage.db import insert_new
 from storage.errors import wrap_errors
 from storage.models import DigestRun, Outlet, Replica
+from storage.outlets import for_poll
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +85,7 @@ def outlet_if_due(engine: Engine, outlet_id: str, now: datetime) -> OutletForPol
         next_at = aware(o.next_poll_at)
         if next_at is not None and next_at > now:
             return None
-        return OutletForPoll(
-            id=o.id,
-            name=o.name,
-            url=o.url,
-            lang=o.lang,
-            every=timedelta(seconds=o.every_seconds),
-            etag=o.etag,
-            last_modified=o.last_modified,
-            failures=o.failures,
-            last_new_at=aware(o.last_new_at),
-            last_success_at=aware(o.last_success_at),
-        )
+        return for_poll(o)
 
 
 @wrap_errors
