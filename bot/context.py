@@ -15,6 +15,7 @@ from bot.destinations import Destination, single_destination
 from bot.notify import Notifier, TelegramNotifier
 from bot.settings import Settings
 from core.records import Match
+from feeds.pages import PageFetcher
 from matchers import Matcher, is_urgent
 
 
@@ -31,6 +32,7 @@ class App:
     notifier: Notifier  # every destination's, when there is no bot (console mode, tests)
     admin: AdminReporter
     config_stamp: tuple[float, ...] = ()
+    pages: PageFetcher | None = None  # article pages: full text and evidence re-checks
     jobs: set[asyncio.Task[None]] = field(default_factory=set)  # running poll/digest jobs
     bot: ExtBot[int] | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -47,7 +49,10 @@ class App:
         return tuple(single_destination(s.chat_id, s.digest_times, s.timezone))
 
     def cycle_deps(self) -> CycleDeps:
-        return CycleDeps(self.engine, self.client, self.matcher, self.destinations)
+        fulltext = frozenset(o.id for o in self.config.outlets if o.fulltext)
+        return CycleDeps(
+            self.engine, self.client, self.matcher, self.pages, fulltext, self.destinations
+        )
 
     def sender(self, destination: Destination) -> Notifier:
         """The notifier for one destination's chat and topic."""

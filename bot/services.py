@@ -20,6 +20,7 @@ from bot.destinations import ArticleFacts, Destination, destinations_for, digest
 from bot.health import Verdict, judge
 from bot.render import render_admin_error, render_state_changes
 from bot.replies import CASE_PAGE, StatusView
+from bot.research.evidence import recheck, tell_changes
 from bot.research.search import search as research_search
 from bot.status import render_replicas, render_status
 from core.errors import ConfigError, StorageError
@@ -111,6 +112,14 @@ async def _alerts(app: App, d: Destination, now: datetime) -> Sent:
         )
     await _delivered(app, d, sent)
     return sent
+
+
+async def check_evidence(app: App, now: datetime) -> int:
+    """Re-check the matched articles' pages that are due, then tell the channel
+    what was edited, taken down or moved. Returns how many notices went out."""
+    if app.pages is not None:
+        await recheck(app.engine, app.pages, now)
+    return await tell_changes(app.engine, app.notifier, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,14 +118,16 @@ async def test_status_table(
 
 
 async def test_jobs_are_registered_with_their_triggers(app: App) -> None:
-    """A poll job and a digest job, each ticking every 30 s at most; without
-    destinations.yaml the one destination has the TRIALWATCH_DIGEST_AT times."""
+    """A poll job and a digest job, each ticking every 30 s at most, evidence re-checks
+    every 10 minutes; without destinations.yaml the one destination has the
+    TRIALWATCH_DIGEST_AT times."""
     from bot.app import build_scheduler
 
     app.settings = app.settings.model_copy(update={"digest_at": "09:00,18:30"})
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"poll", "digest"}
+    assert set(jobs) == {"poll", "digest", "evidence"}
+    assert jobs["evidence"].trigger.interval.total_seconds() == 600
     assert jobs["poll"].trigger.interval.total_seconds() == 30
     assert jobs["digest"].trigger.interval.total_seconds() == 30
     (destination,) = app.destinations

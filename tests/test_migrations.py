@@ -67,7 +67,7 @@ def test_upgrade_keeps_rows(engine: Engine, stamped: bool) -> None:
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
-    assert version == head == "0009"
+    assert version == head == "0010"
 
 
 def test_fresh_database_gets_the_whole_schema(engine: Engine) -> None:
@@ -133,7 +133,7 @@ def test_single_chat_queue_moves_to_the_default_destination(engine: Engine) -> N
     now for the destination `default`; each other destination gets its own row for the
     same article, and a second row for the same (article, destination) is refused."""
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "0008")
+        command.upgrade(alembic_config(connection), "0009")
         connection.execute(
             text(
                 "INSERT INTO outlet (id, name, config_url, url, lang, every_seconds, active, "
