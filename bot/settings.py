@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values  # pydantic-settings' own .env reader
@@ -85,6 +86,20 @@ class Settings(BaseSettings):
         problem = database_url_problem(value)
         if problem:
             raise ValueError(problem)
+        return value
+
+    @field_validator("telegram_api")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "not an http(s) URL (not echoed: it may hold the token); give the Bot API "
+                "server's root, "
+                "like http://127.0.0.1:8081, or unset it to use Telegram's"
+            )
         return value
 
     @field_validator("telegram_chat", "telegram_admin_chat")

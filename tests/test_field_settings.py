@@ -1,5 +1,6 @@
 """Settings as operators really write them (issue 8, kind 8, more members): the
-shipped `.env.example` copied as is, a token pasted with a space or a newline.
+shipped `.env.example` copied as is, a token pasted with a space or a newline,
+a Bot API address that is not a URL.
 Through `trialwatch run --once`, a real outlet on 127.0.0.1 and the fake Bot API."""
 
 import shutil
@@ -68,3 +69,24 @@ def test_token_pasted_with_spaces_is_the_token(
     assert [t for t in telegram.texts if "Сарсенову" in t], telegram.texts
     out = capsys.readouterr()
     assert TOKEN not in out.out + out.err
+
+
+@pytest.mark.parametrize(
+    "api",
+    ["not a url", "127.0.0.1:8081", f"api.telegram.org/bot{TOKEN}", "ftp://bots.test/"],
+    ids=["words", "no scheme", "token inside", "ftp"],
+)
+def test_telegram_api_that_is_no_url_is_one_line_naming_it(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], api: str
+) -> None:
+    """A malformed TRIALWATCH_TELEGRAM_API stops the program with the variable's name,
+    like every other malformed setting, instead of "Telegram does not answer" at run
+    time; the value is not echoed, since it may hold the token."""
+    monkeypatch.setenv("TRIALWATCH_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.setenv("TRIALWATCH_TELEGRAM_CHAT", "@trial_watch_test")
+    monkeypatch.setenv("TRIALWATCH_TELEGRAM_API", api)
+    assert main(["check-config"]) == 1
+    err = capsys.readouterr().err
+    assert "TRIALWATCH_TELEGRAM_API" in err and "http" in err
+    assert "Traceback" not in err and TOKEN not in err
+    assert len(err.strip().splitlines()) == 1
