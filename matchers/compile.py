@@ -1,7 +1,7 @@
 """Compile a watchlist into an index of stems. Pure: no I/O.
 
 Every watched word (surnames, given names, case and keyword words) is stored
-once as stem → (allowed remainders, word id); each word id lists its uses:
+once as stem → (allowed remainders, word id); each word id has its uses:
 which entry, in what role, at which position of which phrase.
 """
 
@@ -16,7 +16,7 @@ from matchers.families import (
     expand_terms,
     family_of,
 )
-from matchers.forms import MAX_KAZAKH_REM, KeyFn, Stemmed, stemmed
+from matchers.forms import MAX_KAZAKH_REM, KeyFn, Stemmed, intern_set, stemmed
 from matchers.lexicon import OTHER_FIELD
 from matchers.names import is_female_given_name, split_name
 from matchers.normalize import (
@@ -82,12 +82,15 @@ class CompiledWatchlist:
     )
     # Surname stems and their one-letter deletions → (stem, fuzzy twin word id).
     fuzzy: dict[str, list[tuple[Stemmed, int]]] = field(default_factory=lambda: defaultdict(list))
-    uses: list[list[Use]] = field(default_factory=list)
+    word_count: int = 0  # word ids are 0 .. word_count - 1
     name_uses: dict[int, list[Use]] = field(default_factory=dict)  # surname, root, loose, fuzzy
     phrase_starts: dict[int, list[int]] = field(default_factory=dict)  # word → phrases it starts
     given_words: set[int] = field(default_factory=set)
     anchors: set[int] = field(default_factory=set)  # words that can start a match
     phrase_anchors: set[int] = field(default_factory=set)  # those that need no capital
+    alone: set[int] = field(default_factory=set)  # anchors that start a match by themselves
+    # First word of a phrase → second words: such a word starts a match only with one of them.
+    phrase_next: dict[int, set[int]] = field(default_factory=dict)
     entry_numbers: dict[str, int] = field(default_factory=dict)
     people: list[PersonIndex] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
@@ -113,9 +116,9 @@ class CompiledWatchlist:
         key = (text, proper, family, prefix, loose)
         if key in self._words:
             return self._words[key]
-        word_id = len(self.uses)
+        word_id = self.word_count
+        self.word_count += 1
         self._words[key] = word_id
-        self.uses.append([])
         table: dict[str, list[tuple[Stemmed, int]]]
         key_fn: KeyFn
         if loose:
@@ -150,23 +153,32 @@ class CompiledWatchlist:
     def done(self) -> None:
         """Drop what only compiling needed."""
         self._skeleton_cache.clear()
+        self._stems.clear()
+        self._words.clear()
 
     def fuzzy_twin(self, word_id: int, person_no: int) -> None:
         """Let a long surname be found one letter off (Serikbulov for Serikbolov):
         its stems and their one-letter deletions lead to a twin word of role fuzzy."""
-        twin = len(self.uses)
-        self.uses.append([])
+        twin = self.word_count
+        self.word_count += 1
         self._stems.append([])
         self.use(twin, Use("fuzzy", person_no), anchor=True)
+        # One entry per stem: the Russian forms and the Kazakh-suffixed nominative merged.
+        by_stem: dict[str, list[Stemmed]] = defaultdict(list)
         for entry in self._stems[word_id]:
-            if len(entry.stem) < FUZZY_MIN:
-                continue
-            stem = entry.stem
+            if len(entry.stem) >= FUZZY_MIN:
+                by_stem[entry.stem].append(entry)
+        for stem, entries in by_stem.items():
+            merged = Stemmed(
+                stem,
+                intern_set(r for e in entries for r in e.rems),
+                _NONE,
+                agglutinative=any(e.agglutinative for e in entries),
+            )
             for key in {stem, *(stem[:i] + stem[i + 1 :] for i in range(len(stem)))}:
-                self.fuzzy[key].append((entry, twin))
+                self.fuzzy[key].append((merged, twin))
 
     def use(self, word_id: int, use: Use, *, anchor: bool) -> None:
-        self.uses[word_id].append(use)
         # Per role, for the scan: a given name shared by a thousand entries has a
         # thousand uses, which the surname and phrase loops must not walk.
         if use.role == "given":
@@ -176,6 +188,8 @@ class CompiledWatchlist:
                 self.phrase_starts.setdefault(word_id, []).append(use.owner)
         else:
             self.name_uses.setdefault(word_id, []).append(use)
+            if anchor:
+                self.alone.add(word_id)
         if anchor:
             self.anchors.add(word_id)
 
@@ -216,6 +230,11 @@ class CompiledWatchlist:
             self.use(word_id, Use("phrase", index, position), anchor=anchor and position == 0)
         if anchor and not proper:
             self.phrase_anchors.add(ids[0])
+        if anchor and len(ids) > 1:
+            # "prison term": `prison` alone starts nothing unless `term` is in the article too.
+            self.phrase_next.setdefault(ids[0], set()).add(ids[1])
+        elif anchor:
+            self.alone.add(ids[0])
         return index
 
 

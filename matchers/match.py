@@ -118,6 +118,7 @@ class Matcher:
         # the pre-scan of an article is then a few C-speed set operations.
         self._anchor_words: set[str] = set()
         self._other_words: set[str] = set()
+        self._weak_words: dict[str, set[int]] = {}  # word → second words it needs
 
     def match(self, title: str, text: str, lang: str | None = None) -> list[Match]:
         """Every entry found in the article, each with its best occurrence."""
@@ -128,9 +129,9 @@ class Matcher:
         Regions are looked for only in articles where an entry occurs."""
         full = article_text(title, text)
         distinct = set(words(full))
-        for word in distinct - self._other_words - self._anchor_words:
+        for word in distinct - self._other_words - self._anchor_words - self._weak_words.keys():
             self._classify(word)
-        if distinct.isdisjoint(self._anchor_words):
+        if distinct.isdisjoint(self._anchor_words) and not self._phrase_possible(distinct):
             return Analysis(full, len(title), [], (), ())
         scan = _Scan(self, full, len(title))
         matches, occurrences = scan.run()
@@ -144,14 +145,31 @@ class Matcher:
                 self._hits.clear()
                 self._anchor_words.clear()
                 self._other_words.clear()
+                self._weak_words.clear()
             found = self._hits[word] = self._lookup(word)
         return found
 
     def _classify(self, word: str) -> None:
         # Names are capitalised in text: a lowercase word cannot start a name match.
-        anchors = self.index.anchors if word[:1].isupper() else self.index.phrase_anchors
-        is_anchor = any(w in anchors for w, _ in self.hits(word))
-        (self._anchor_words if is_anchor else self._other_words).add(word)
+        index = self.index
+        anchors = index.anchors if word[:1].isupper() else index.phrase_anchors
+        starts = [w for w, _ in self.hits(word) if w in anchors]
+        if any(w in index.alone for w in starts):
+            self._anchor_words.add(word)
+        elif starts:  # starts only phrases of several words
+            self._weak_words[word] = {n for w in starts for n in index.phrase_next.get(w, ())}
+        else:
+            self._other_words.add(word)
+
+    def _phrase_possible(self, distinct: set[str]) -> bool:
+        """Does a word that starts a phrase of several words occur with that phrase's
+        second word? (Most articles with `prison` have no `term`.)"""
+        needed: set[int] = set()
+        for word in distinct & self._weak_words.keys():
+            needed |= self._weak_words[word]
+        if not needed:
+            return False
+        return any(w in needed for word in distinct for w, _ in self.hits(word))
 
     def _lookup(self, word: str) -> tuple[Hit, ...]:
         index = self.index
