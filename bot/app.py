@@ -27,6 +27,7 @@ from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, greet, make_
 from bot.settings import Settings
 from core.errors import SettingsError
 from feeds.fetch import make_client
+from feeds.pages import PageFetcher
 from matchers import compile_watchlist
 from storage import monitor
 from storage.db import init_db, make_engine
@@ -34,6 +35,7 @@ from storage.db import init_db, make_engine
 __all__ = ["App", "build_app", "build_scheduler", "open_engine", "run_forever"]
 
 log = logging.getLogger(__name__)
+EVIDENCE_EVERY = timedelta(minutes=10)  # how often due evidence re-checks run
 MAX_TICK = timedelta(seconds=30)
 
 
@@ -70,6 +72,7 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
                 channel,
                 AdminReporter(admin),
                 config_stamp(settings.config_dir),
+                pages=PageFetcher(client),
             )
 
 
@@ -109,6 +112,14 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
         args=[app, tick],
         id="poll",
         next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        _evidence_job,
+        IntervalTrigger(seconds=EVIDENCE_EVERY.total_seconds()),
+        args=[app],
+        id="evidence",
         max_instances=1,
         coalesce=True,
     )
@@ -172,6 +183,11 @@ async def _poll_job(app: App, tick: timedelta) -> None:
         await services.reload_config_if_changed(app, now)
         await services.poll(app, now, tick=tick)
         monitor.cycle_finished(app.engine, datetime.now(UTC))
+
+
+async def _evidence_job(app: App) -> None:
+    async with _tracked(app):
+        await services.check_evidence(app, datetime.now(UTC))
 
 
 async def _digest_job(app: App) -> None:

@@ -27,6 +27,7 @@ from feeds.fetch import log_retry
 from feeds.records import PollResult
 from matchers import compile_watchlist, parse_watchlist
 from matchers.explain import explain
+from matchers.relevance import decide_delivery
 from storage import articles
 
 log = logging.getLogger("trialwatch")
@@ -85,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--input", default="-", help="JSON lines {id,title,text,lang?}; - = stdin")
     source.add_argument("--text", help="one text to match; prints a readable table")
     match.add_argument("--all", action="store_true", help="include matches below the threshold")
+    match.add_argument(
+        "--route", action="store_true", help="with --text: the places found, and where it would go"
+    )
     source.add_argument(
         "--explain",
         metavar="ENTRY",
@@ -185,7 +189,8 @@ def _check_config(settings: Settings) -> None:
     watchlist = config.watchlist
     print(
         f"{settings.config_dir}: ok: {len(config.outlets)} outlets, {len(watchlist.people)} "
-        f"people, {len(watchlist.cases)} cases, {len(watchlist.keywords)} keywords"
+        f"people, {len(watchlist.cases)} cases, {len(watchlist.keywords)} keywords, "
+        f"{len(watchlist.regions)} regions"
     )
 
 
@@ -226,8 +231,16 @@ def cmd_match(args: argparse.Namespace) -> int:
         print("\n".join(explanation))
         return 1 if explanation[0].startswith("no entry") else 0
     if args.text is not None:
-        matches = [m for m in matcher.match("", args.text) if args.all or m.deliverable]
+        analysis = matcher.analyse("", args.text)
+        matches = [m for m in analysis.matches if args.all or m.deliverable]
         _print_table(matches, sys.stdout)
+        if not args.route:
+            return 0
+        now = datetime.now(UTC)
+        decision = decide_delivery(analysis, matcher.watchlist, published=now, now=now)
+        places = sorted({o.entry_id for o in analysis.occurrences if o.kind == "region"})
+        print(f"places: {', '.join(places) or 'none'}")
+        print(f"as a fresh article: {decision.kind} ({decision.reason})")
         return 0
     with _open_input(args.input) as lines:
         for number, line in enumerate(lines, 1):

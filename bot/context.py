@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.cycle import CycleDeps
 from bot.notify import Notifier
 from bot.settings import Settings
+from feeds.pages import PageFetcher
 from matchers import Matcher
 
 
@@ -27,10 +28,12 @@ class App:
     notifier: Notifier
     admin: AdminReporter
     config_stamp: tuple[float, ...] = ()
+    pages: PageFetcher | None = None  # article pages: full text and evidence re-checks
     jobs: set[asyncio.Task[None]] = field(default_factory=set)  # running poll/digest jobs
 
     def cycle_deps(self) -> CycleDeps:
-        return CycleDeps(self.engine, self.client, self.matcher)
+        fulltext = frozenset(o.id for o in self.config.outlets if o.fulltext)
+        return CycleDeps(self.engine, self.client, self.matcher, self.pages, fulltext)
 
     def name_of(self, entry_id: str) -> str:
         return self.config.watchlist.name_of(entry_id)

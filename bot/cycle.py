@@ -10,6 +10,8 @@
         by_link  = articles_by_link(engine, links)       #   the same by link
         new      = new_articles(outlet, articles, …)     # decide: what is new (feeds.identity),
         update   = after_success(outlet, feed, now, …)   #   the outlet row, the next poll
+        new      = with_full_text(pages, new)            # full text, `fulltext: true` outlets:
+                                                         #   page text on the event loop, else feed
         analysis = matcher.analyse(title, text, lang)    # match: per new article
         intents  = route(article, outlet, analysis, …)   # route: alert, digest, region or unsent
         batch.add(update, intents)                       # apply_many: one transaction per
@@ -42,12 +44,21 @@ from sqlalchemy import Engine
 
 from bot.route import route
 from core.errors import FeedError
-from core.records import ArticleIntent, KnownArticle, OutletForPoll, OutletUpdate, StateChange
+from core.records import (
+    ArticleIntent,
+    KnownArticle,
+    OutletForPoll,
+    OutletUpdate,
+    ParsedArticle,
+    StateChange,
+)
 from feeds.dates import plausible_date
 from feeds.decide import after_failure, after_success, due_by
 from feeds.fetch import fetch_all, fetch_one
+from feeds.fulltext import with_full_text
 from feeds.health import state_changes
 from feeds.identity import new_articles
+from feeds.pages import PageFetcher
 from feeds.parse import parse
 from feeds.records import FetchResult, PollResult
 from matchers import Matcher
@@ -64,6 +75,8 @@ class CycleDeps:
     engine: Engine
     client: httpx.AsyncClient
     matcher: Matcher
+    pages: PageFetcher | None = None  # article pages, for full text; None: feed text only
+    fulltext: frozenset[str] = frozenset()  # ids of the outlets with `fulltext: true`
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +133,10 @@ async def run_cycle(
 
         due = None if every_outlet else due_by(now, tick)
         outlets = await off_loop(outlets_for_poll, deps.engine, due)
+
+        full_text = _full_text_from(loop, deps)
         results = [
-            await off_loop(_poll_one, deps, fetched, now, batch)
+            await off_loop(_poll_one, deps, fetched, now, batch, _wants(deps, fetched, full_text))
             async for fetched in fetch_all(deps.client, outlets, now=now)
         ]
         await off_loop(batch.flush)
@@ -136,7 +151,12 @@ async def poll_outlet(deps: CycleDeps, outlet: OutletForPoll, now: datetime) -> 
     the event loop, one task's at a time)."""
     fetched = await fetch_one(deps.client, outlet, now=now)
     batch = _Batch(deps.engine)
-    result = _poll_one(deps, fetched, now, batch)
+    loop = asyncio.get_running_loop()
+    full_text = _wants(deps, fetched, _full_text_from(loop, deps))
+    if full_text is None:
+        result = _poll_one(deps, fetched, now, batch)
+    else:  # the full-text stage waits for the event loop: the stages run in a thread
+        result = await loop.run_in_executor(None, _poll_one, deps, fetched, now, batch, full_text)
     batch.flush()
     return result
 
@@ -148,7 +168,34 @@ def refresh_health(engine: Engine, now: datetime) -> tuple[StateChange, ...]:
     return tuple(changes)
 
 
-def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batch) -> PollResult:
+FullText = Callable[[list[ParsedArticle]], list[ParsedArticle]]
+
+
+def _full_text_from(loop: asyncio.AbstractEventLoop, deps: CycleDeps) -> FullText:
+    """The full-text stage as the worker thread calls it: the pages are fetched on the
+    event loop (politely, with the shared client) while the worker waits."""
+
+    def full_text(articles: list[ParsedArticle]) -> list[ParsedArticle]:
+        assert deps.pages is not None
+        coroutine = with_full_text(deps.pages, articles)
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+    return full_text
+
+
+def _wants(deps: CycleDeps, fetched: FetchResult, full_text: FullText) -> FullText | None:
+    """The full-text stage, for an outlet configured with `fulltext: true`."""
+    wanted = deps.pages is not None and fetched.outlet.id in deps.fulltext
+    return full_text if wanted else None
+
+
+def _poll_one(
+    deps: CycleDeps,
+    fetched: FetchResult,
+    now: datetime,
+    batch: _Batch,
+    full_text: FullText | None = None,
+) -> PollResult:
     """The stages after fetch, for one outlet."""
     outlet, feed = fetched.outlet, fetched.feed
     if feed is None:
@@ -167,6 +214,8 @@ def _poll_one(deps: CycleDeps, fetched: FetchResult, now: datetime, batch: _Batc
     by_link = articles_by_link(deps.engine, links)
     by_link += [k for link in links for k in batch.links.get(link, [])]
     new = new_articles(outlet.id, articles, known, by_link)
+    if full_text is not None and new:
+        new = full_text(new)
     intents = []
     for article in new:
         analysis = deps.matcher.analyse(article.title, article.text, outlet.lang)

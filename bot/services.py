@@ -14,6 +14,7 @@ from bot.cycle import CycleReport, run_cycle
 from bot.deliver import Sent, digest_messages, send_digest, send_urgent
 from bot.health import Verdict, judge
 from bot.render import render_admin_error, render_state_changes
+from bot.research.evidence import recheck, tell_changes
 from bot.status import render_replicas, render_status
 from core.errors import ConfigError, StorageError
 from core.records import OutletConfig, StateChange
@@ -81,6 +82,14 @@ async def send_alerts(app: App, now: datetime) -> Sent:
     sent = await send_urgent(app.engine, app.notifier, app.settings.tz, app.name_of, now)
     await _delivered(app, sent)
     return sent
+
+
+async def check_evidence(app: App, now: datetime) -> int:
+    """Re-check the matched articles' pages that are due, then tell the channel
+    what was edited, taken down or moved. Returns how many notices went out."""
+    if app.pages is not None:
+        await recheck(app.engine, app.pages, now)
+    return await tell_changes(app.engine, app.notifier, now)
 
 
 async def digest(app: App, now: datetime) -> Sent:

@@ -51,6 +51,7 @@ class ProvenanceRow:
     snippet: str
     delivered_at: datetime | None
     evidence_sha256: str  # of the text first seen (core.research.snapshot_text)
+    page_status: str | None = None  # the latest evidence check: same, changed, gone, moved …
 
 
 def snapshot_text(title: str, text: str) -> str:

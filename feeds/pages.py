@@ -38,7 +38,7 @@ class PageFetcher:
         per_host: float = 1.0,
         concurrency: int = 2,
         timeout: float = 20.0,
-        cache_size: int = 512,
+        cache_size: int = 64,  # pages are ~100-300 kB of HTML each
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client

@@ -151,7 +151,11 @@ def light_keys(word: str) -> tuple[str, ...]:
     word = unicodedata.normalize("NFC", word).translate(_DROP)
     if word.isascii():
         return (word.casefold(),)
-    return tuple(dict.fromkeys(_unmarked(w) for w in fold_lookalikes(word)))
+    # Marks go before the script vote: `ZЀ` is Latin z + Cyrillic е once the grave
+    # is dropped, and a key must read the same the second time (idempotent).
+    # (before casing too: a capital M is a look-alike of М, a small m is not).
+    folded = fold_lookalikes(_unmarked(word))
+    return tuple(dict.fromkeys(w.casefold().replace("ё", "е") for w in folded))
 
 
 def _unmarked(word: str) -> str:
@@ -161,7 +165,7 @@ def _unmarked(word: str) -> str:
         c for i, c in enumerate(decomposed)
         if not unicodedata.combining(c) or (c == "\u0306" and i and decomposed[i - 1] in "иИ")
     )  # fmt: skip
-    return unicodedata.normalize("NFC", kept).casefold().replace("ё", "е")
+    return unicodedata.normalize("NFC", kept)
 
 
 def light_key(word: str) -> str:

@@ -10,9 +10,10 @@ The rules (issue 9; they trade a little recall for a channel without world news)
   are not Bloody January.
 - **Regional context** is a place from the watchlist's `regions:` in the title or
   within REGION_REACH sentences of the words it qualifies.
-- **urgent**: a subject and a court word marked `urgent` in one sentence, or both
-  in the title, in an article first published within URGENT_WINDOW of `now`
-  and not part of an outlet's first-poll backlog.
+- **urgent**: a subject and a court word marked `urgent` in one sentence, or
+  that court word in the title (the story is about it) and a subject anywhere,
+  in an article first published within URGENT_WINDOW of `now` and not part of
+  an outlet's first-poll backlog.
 - **digest**: any other article with a subject; old and backlog articles go here.
 - **region**: no subject, but court words with a regional context: a trial in
   the region to follow ("Other trials in the region"), never urgent.
@@ -116,17 +117,23 @@ def _regional(
 def _meeting(
     analysis: Analysis, subjects: Sequence[Occurrence], courts: Sequence[Occurrence]
 ) -> tuple[Occurrence, Occurrence] | None:
-    """The first (subject, court word) in one sentence, or both in the title;
-    a body sentence first: its snippet says more than the headline."""
+    """A (subject, court word) in one sentence, or the court word in the title and
+    the subject anywhere; one sentence first, then a subject in the body: its
+    snippet says more than the headline."""
     pairs = [
-        (s, c)
-        for s in subjects
-        for c in courts
-        if s.sentence == c.sentence or (analysis.in_title(s) and analysis.in_title(c))
+        (s, c) for s in subjects for c in courts if s.sentence == c.sentence or analysis.in_title(c)
     ]
     if not pairs:
         return None
-    return min(pairs, key=lambda p: (analysis.in_title(p[0]), -p[0].score, p[0].start))
+    return min(pairs, key=lambda p: _meeting_rank(analysis, *p))
+
+
+def _meeting_rank(
+    analysis: Analysis, subject: Occurrence, court: Occurrence
+) -> tuple[bool, bool, float, int]:
+    # One sentence first, then a subject in the body; the best score, the first one.
+    together = subject.sentence == court.sentence
+    return (not together, analysis.in_title(subject), -subject.score, subject.start)
 
 
 def _stage(watchlist: Watchlist, courts: Sequence[Occurrence]) -> str | None:

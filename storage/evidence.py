@@ -100,7 +100,51 @@ def add_page_snapshot(
             text=verdict.text,
             diff=verdict.diff,
             error=verdict.error,
+            notable=verdict.notable,
         )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Untold:
+    """A notable page snapshot the channel has not been told about yet."""
+
+    snapshot_id: int
+    article_id: int
+    title: str
+    url: str
+    status: str
+    http_status: int | None
+    final_url: str | None
+    diff: str | None
+
+
+def untold(connection: Connection) -> list[Untold]:
+    """Notable snapshots not yet told, oldest first."""
+    query = (
+        sa.select(
+            col(Snapshot.id),
+            col(Snapshot.article_id),
+            col(Article.title),
+            col(Article.url),
+            col(Snapshot.status),
+            col(Snapshot.http_status),
+            col(Snapshot.final_url),
+            col(Snapshot.diff),
+        )
+        .join(Article, col(Article.id) == col(Snapshot.article_id))
+        .where(col(Snapshot.notable), col(Snapshot.told_at).is_(None))
+        .order_by(col(Snapshot.id))
+    )
+    return [
+        Untold(i or 0, article, title, url, status, http, final, diff)
+        for i, article, title, url, status, http, final, diff in connection.execute(query)
+    ]
+
+
+def mark_told(connection: Connection, snapshot_id: int, now: datetime) -> None:
+    connection.execute(
+        sa.update(Snapshot).where(col(Snapshot.id) == snapshot_id).values(told_at=now)
     )
 
 

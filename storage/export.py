@@ -15,7 +15,7 @@ from sqlmodel import col
 
 from core.links import canonical_url
 from core.research import ArticleFilter, ProvenanceRow, snapshot_text
-from storage.models import Article, Delivery, MatchRow, Outlet
+from storage.models import Article, Delivery, MatchRow, Outlet, Snapshot
 from storage.search import aware, filtered
 
 BATCH = 1000
@@ -48,6 +48,7 @@ def iter_provenance(
                 col(MatchRow.reason),
                 col(MatchRow.snippet),
                 col(Delivery.sent_at),
+                _latest_page_status(),
             )
             .join(Article, col(Article.id) == col(MatchRow.article_id))
             .join(Outlet, col(Outlet.id) == col(Article.outlet_id))
@@ -65,9 +66,20 @@ def iter_provenance(
         last = rows[-1][0]
 
 
+def _latest_page_status() -> sa.ScalarSelect[Any]:
+    """The status of the article's latest evidence check of its page, if any."""
+    return (
+        sa.select(col(Snapshot.status))
+        .where(col(Snapshot.article_id) == col(Article.id), col(Snapshot.source) == "page")
+        .order_by(col(Snapshot.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def _provenance(row: sa.Row[*tuple[Any, ...]]) -> ProvenanceRow:
     (match_id, outlet_id, outlet, key, url, title, text, published, seen, lang, entry_id,
-     kind, form, score, reason, snippet, sent_at) = row  # fmt: skip
+     kind, form, score, reason, snippet, sent_at, page_status) = row  # fmt: skip
     digest = hashlib.sha256(snapshot_text(title, text).encode()).hexdigest()
     return ProvenanceRow(
         match_id=match_id,
@@ -87,4 +99,5 @@ def _provenance(row: sa.Row[*tuple[Any, ...]]) -> ProvenanceRow:
         snippet=snippet,
         delivered_at=aware(sent_at),
         evidence_sha256=digest,
+        page_status=page_status,
     )

@@ -141,3 +141,5 @@ class Snapshot(SQLModel, table=True):
     text: str | None = Field(default=None, sa_column=Column(Text))
     diff: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
+    notable: bool = False  # edited, taken down, moved: the channel is told
+    told_at: datetime | None = _when()  # when the channel accepted the notice

@@ -1,6 +1,8 @@
 """Evidence: first-sight snapshots, polite page re-checks (loopback server), the trail."""
 
 import hashlib
+import io
+import json
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -12,8 +14,9 @@ from sqlalchemy import Engine, text
 
 from bot.cli import main
 from bot.research.evidence import evidence_history, recheck, render_notice
+from bot.research.export import ExportOptions, export
 from bot.services import sync_outlets
-from core.research import PageBefore
+from core.research import ArticleFilter, PageBefore
 from feeds.evidence import due_stage, judge, moved
 from feeds.fetch import make_client
 from feeds.localserver import Canned, OutletServer, serve
@@ -160,13 +163,17 @@ async def test_an_edited_page_gets_a_new_snapshot_and_a_diff(
 async def test_a_page_taken_down_is_told_once(
     engine: Engine, site: OutletServer, fetcher: PageFetcher
 ) -> None:
-    """404 after the first check: "taken down" at the 1 d check, silence at 7 d."""
+    """404 after the first check: "taken down" at the 1 d check, silence at 7 d; the
+    export's page_status says "gone"."""
     await recheck(engine, fetcher, SEEN)
     site.canned["/article.html"] = Canned(404, b"gone")
     [notice] = await recheck(engine, fetcher, SEEN + DAY)
     assert notice.verdict.status == "gone" and render_notice(notice).startswith("Taken down (404)")
     assert await recheck(engine, fetcher, SEEN + 7 * DAY) == []
     assert snapshots(engine)[-1] == ("page", 3, "gone")
+    out = io.StringIO()
+    export(engine, ArticleFilter(), out, ExportOptions("jsonl"))
+    assert {json.loads(line)["page_status"] for line in out.getvalue().splitlines()} == {"gone"}
 
 
 async def test_a_redirect_elsewhere_is_a_move(

@@ -118,13 +118,15 @@ async def test_status_table(
 
 
 async def test_jobs_are_registered_with_their_triggers(app: App) -> None:
-    """One poll job ticking every 30 s at most, one digest job per TRIALWATCH_DIGEST_AT time."""
+    """One poll job ticking every 30 s at most, evidence re-checks every 10 minutes, one
+    digest job per TRIALWATCH_DIGEST_AT time."""
     from bot.app import build_scheduler
 
     app.settings = app.settings.model_copy(update={"digest_at": "09:00,18:30"})
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"poll", "digest-0900", "digest-1830"}
+    assert set(jobs) == {"poll", "evidence", "digest-0900", "digest-1830"}
+    assert jobs["evidence"].trigger.interval.total_seconds() == 600
     assert jobs["poll"].trigger.interval.total_seconds() == 30
     digest = str(jobs["digest-1830"].trigger)
     assert "hour='18'" in digest and "minute='30'" in digest

@@ -66,7 +66,7 @@ def test_upgrade_keeps_rows(engine: Engine, stamped: bool) -> None:
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
-    assert version == head == "0008"
+    assert version == head == "0009"
 
 
 def test_fresh_database_gets_the_whole_schema(engine: Engine) -> None:

@@ -1,9 +1,11 @@
 """Relevance and urgency decisions (matchers.relevance), on invented names and places."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from matchers import Matcher, compile_watchlist, parse_watchlist
 from matchers.relevance import URGENT_WINDOW, decide_delivery
 
@@ -54,6 +56,12 @@ SCENARIOS = [
         f"Aslan Berdibekov spoke. {FILLER}Others were sentenced.",
         "digest",
         id="name and urgent word in different sentences",
+    ),
+    pytest.param(
+        "Teacher sentenced to five years",
+        f"{FILLER}Aslan Berdibekov taught history.",
+        "urgent",
+        id="urgent word in the title, name in the body",
     ),
     pytest.param(
         "Court news",
@@ -175,3 +183,43 @@ def test_the_stage_word_is_the_first_keyword(matcher: Matcher) -> None:
     )
     keywords = [m.entry_id for m in decision.matches if m.kind == "keyword"]
     assert decision.stage == "verdict" and keywords == ["verdict", "hearing"]
+
+
+def test_match_text_says_where_an_article_would_go(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`trialwatch match --route --text` names the places found and where such an article goes."""
+    path = tmp_path / "w.yaml"
+    path.write_text(WATCHLIST, encoding="utf-8")
+    assert (
+        main(
+            [
+                "match",
+                "--watchlist",
+                str(path),
+                "--route",
+                "--text",
+                "A court in Almaty sentenced a blogger.",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "places: Almaty" in out
+    assert "as a fresh article: region (court words in the region (Almaty))" in out
+    assert (
+        main(
+            [
+                "match",
+                "--watchlist",
+                str(path),
+                "--route",
+                "--text",
+                "A court in Lyon sentenced a banker.",
+            ]
+        )
+        == 0
+    )
+    assert (
+        "as a fresh article: drop (court words with no regional context)" in capsys.readouterr().out
+    )

@@ -147,3 +147,20 @@ def test_since_takes_an_age_or_a_date() -> None:
     assert since_arg("2026-11-01", NOW).isoformat() == "2026-11-01T00:00:00+00:00"
     with pytest.raises(argparse.ArgumentTypeError, match="'soon'"):
         since_arg("soon", NOW)
+
+
+def test_reindex_rebuilds_a_lost_index(
+    engine: Engine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`trialwatch reindex` makes every stored article searchable again."""
+    table = "article_fts" if engine.dialect.name == "sqlite" else "article_search"
+    with engine.begin() as connection:
+        connection.execute(text(f"DELETE FROM {table}"))
+    assert search(engine, "Тасболатов") == []
+    monkeypatch.setenv("TRIALWATCH_DATABASE_URL", database_url)
+    assert main(["reindex"]) == 0
+    assert capsys.readouterr().out == "search index rebuilt: 9 articles\n"
+    assert len(search(engine, "Тасболатов")) == 5

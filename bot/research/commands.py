@@ -26,7 +26,7 @@ from bot.research.evidence import (
     render_notice_text,
 )
 from bot.research.export import ExportOptions, export
-from bot.research.search import SearchHit, search
+from bot.research.search import SearchHit, reindex, search
 from bot.settings import load_settings
 from core.errors import TrialwatchError
 from core.research import ArticleFilter
@@ -53,6 +53,9 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
         "--weak", action="store_true", help="also namesakes and other weak name matches"
     )
     find.set_defaults(handler=cmd_search)
+
+    index = sub.add_parser("reindex", help="rebuild the search index from the stored articles")
+    index.set_defaults(handler=cmd_reindex)
 
     out = sub.add_parser(
         "export", help="stored matches with provenance, one row per (article, entry)"
@@ -140,6 +143,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(render_hit(hit, (BOLD, PLAIN) if tty else ("[", "]")))
     if not hits:
         print("no articles found")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    with open_engine(load_settings()) as engine:
+        count = reindex(engine)
+    print(f"search index rebuilt: {count} articles")
     return 0
 
 

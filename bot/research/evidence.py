@@ -6,7 +6,9 @@
     text    = extract_text(page)                              # trafilatura, in a thread
     verdict = judge(before, page, text)                       # feeds.evidence (pure)
     storage.add_page_snapshot(...)                            # one transaction per page
-    → an EvidenceNotice for each notable verdict (edited, taken down, moved)
+    → notable verdicts (edited, taken down, moved) are stored as untold;
+      tell_changes sends them to the channel and marks them told, so a Telegram
+      outage delays a notice and never loses it
 
 The feed text of every matched article is stored and hashed when it is first
 seen, in the transaction that stores the article (storage.evidence).
@@ -14,12 +16,15 @@ seen, in the transaction that stores the article (storage.evidence).
 
 import asyncio
 import html
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from bot.notify import Notifier
+from core.errors import DeliveryError
 from core.research import PageBefore, SnapshotRecord, StoredArticle, Verdict
 from feeds.canonical import canonical_url
 from feeds.evidence import STAGES, WINDOW, due_stage, judge
@@ -27,9 +32,18 @@ from feeds.extract import extract_text
 from feeds.pages import PageFetcher
 from feeds.records import PageResult
 from storage.errors import wrap_errors
-from storage.evidence import PageTrail, add_page_snapshot, find_article, page_trails, trail
+from storage.evidence import (
+    PageTrail,
+    add_page_snapshot,
+    find_article,
+    mark_told,
+    page_trails,
+    trail,
+    untold,
+)
 from storage.models import Snapshot
 
+log = logging.getLogger(__name__)
 MAX_CHECKS = 50  # pages checked per run at most; the rest wait for the next run
 
 
@@ -41,6 +55,7 @@ class EvidenceNotice:
     title: str
     url: str
     verdict: Verdict
+    snapshot_id: int | None = None
 
 
 async def recheck(
@@ -59,6 +74,42 @@ async def recheck(
                 EvidenceNotice(page_trail.article_id, page_trail.title, page_trail.url, verdict)
             )
     return notices
+
+
+async def tell_changes(engine: Engine, notifier: Notifier, now: datetime) -> int:
+    """Send the untold notices, oldest first; stop at the first delivery error (they
+    stay untold for the next run). Returns how many were sent."""
+    told = 0
+    for notice in _untold(engine):
+        try:
+            await notifier.send(render_notice(notice))
+        except DeliveryError as e:
+            log.warning("evidence notices wait: %s", e)
+            break
+        _told(engine, notice, now)
+        told += 1
+    return told
+
+
+@wrap_errors
+def _untold(engine: Engine) -> list[EvidenceNotice]:
+    with engine.connect() as connection:
+        return [
+            EvidenceNotice(
+                u.article_id,
+                u.title,
+                u.url,
+                Verdict(u.status, u.http_status, u.final_url, diff=u.diff, notable=True),
+                u.snapshot_id,
+            )
+            for u in untold(connection)
+        ]
+
+
+@wrap_errors
+def _told(engine: Engine, notice: EvidenceNotice, now: datetime) -> None:
+    with engine.begin() as connection:
+        mark_told(connection, notice.snapshot_id or 0, now)
 
 
 @wrap_errors

@@ -25,7 +25,7 @@ Format = Literal["csv", "jsonl"]
 COLUMNS = (
     "outlet_id", "outlet", "canonical_url", "url", "title", "published_utc", "first_seen_utc",
     "lang", "entry_id", "entry_name", "kind", "form", "score", "reason", "snippet",
-    "delivered_utc", "delivered_to", "evidence_sha256",
+    "delivered_utc", "delivered_to", "evidence_sha256", "page_status",
 )  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -75,6 +75,7 @@ def as_record(row: ProvenanceRow, options: ExportOptions) -> dict[str, object]:
         "delivered_utc": iso(row.delivered_at),
         "delivered_to": options.delivered_to if row.delivered_at else None,
         "evidence_sha256": row.evidence_sha256,
+        "page_status": row.page_status,
     }
 
 

@@ -31,7 +31,7 @@ from matchers.searchkeys import (
 )
 from matchers.snippet import snippet_around
 from storage.errors import wrap_errors
-from storage.search import find_articles, load_articles
+from storage.search import find_articles, load_articles, rebuild_index
 
 PAGE = 200  # name candidates checked per round
 MAX_CANDIDATES = 20_000  # name candidates checked at most per search
@@ -75,6 +75,14 @@ def search(
         watched = [n for p in (watchlist.people if watchlist else ()) for n in (p.name, *p.aliases)]
         name = looks_like_name(query, surname_keys(watched))
     return _search(engine, query, terms, where, limit, name, weak)
+
+
+@wrap_errors
+def reindex(engine: Engine) -> int:
+    """Rebuild the search index from the stored articles (after an upgrade changes how
+    names are keyed: the index keeps the keys of the version that stored them)."""
+    with engine.begin() as connection:
+        return rebuild_index(connection)
 
 
 @wrap_errors
