@@ -182,7 +182,12 @@ async def _dry_digest(settings: Settings) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    _check_config(load_settings())
+    return 0
+
+
+def _check_config(settings: Settings) -> None:
+    """Validate both config files and print the summary; `ConfigError` otherwise."""
     config = load_config_for(settings)
     if problem := poll_floor_problem(config.outlets, settings.poll_every):
         raise SettingsError(problem)
@@ -193,12 +198,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{len(watchlist.regions)} regions"
         + (f", {len(config.destinations)} destinations" if config.destinations else "")
     )
-    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    cmd_check_config(args)
+    settings = load_settings()  # once: its warnings (unknown variables) print once
+    _check_config(settings)
     with open_engine(settings) as engine:
         counts = articles.counts(engine)
         where = engine.url.render_as_string(hide_password=True)

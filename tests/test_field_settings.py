@@ -3,6 +3,7 @@ shipped `.env.example` copied as is, a token pasted with a space or a newline,
 a Bot API address that is not a URL.
 Through `trialwatch run --once`, a real outlet on 127.0.0.1 and the fake Bot API."""
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -90,3 +91,16 @@ def test_telegram_api_that_is_no_url_is_one_line_naming_it(
     assert "TRIALWATCH_TELEGRAM_API" in err and "http" in err
     assert "Traceback" not in err and TOKEN not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_check_warns_once_about_an_unknown_variable(
+    config: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`trialwatch check` reads the settings once, so a misspelt variable is one warning."""
+    monkeypatch.setenv("TRIALWATCH_DIGEST_TIME", "09:00")
+    with caplog.at_level(logging.WARNING):
+        assert main(["check"]) == 0
+    warnings = [
+        r.getMessage() for r in caplog.records if "TRIALWATCH_DIGEST_TIME" in r.getMessage()
+    ]
+    assert len(warnings) == 1, warnings
