@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Engine, func, or_
 from sqlmodel import Session, col, select
 
 from core.records import ALERT_THRESHOLD
+from storage.convert import aware
 from storage.errors import wrap_errors
 from storage.models import Article, Delivery, MatchRow, Outlet
 
@@ -105,7 +106,7 @@ def article_detail(
             article.lang,
             tuple(FoundMatch(m.entry_id, m.kind, m.form, m.score, m.reason) for m in matches),
             tuple(
-                OutboxRow(d.destination, d.urgent, _aware(d.sent_at), d.last_error) for d in outbox
+                OutboxRow(d.destination, d.urgent, aware(d.sent_at), d.last_error) for d in outbox
             ),
         )
 
@@ -127,12 +128,5 @@ def _lines(
 
 
 def _line(article: Article, outlet: Outlet) -> ArticleLine:
-    when = _aware(article.published_at) or _aware(article.seen_at) or datetime.now(UTC)
+    when = aware(article.published_at) or aware(article.seen_at) or datetime.now(UTC)
     return ArticleLine(article.id or 0, outlet.name, article.title, article.url, when)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
