@@ -11,6 +11,8 @@ Each replica keeps the clock with APScheduler and runs a procrastinate worker:
                      time zone and quiet hours) and is not yet recorded as sent
                    → defer housekeeping()                        lock: one at a time
                    → take over the jobs of replicas silent for a lease
+    every hour     → remove_old_jobs()                           procrastinate's periodic task
+                     (deferred once across replicas): finished jobs older than 3 days go
 
 Queueing locks let at most one waiting job exist per key, so three clocks firing the same
 tick enqueue one poll per outlet; locks make jobs with the same key run one after
@@ -33,7 +35,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +43,7 @@ from typing import Any
 import procrastinate
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from procrastinate import builtin_tasks
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
@@ -59,6 +62,10 @@ log = logging.getLogger(__name__)
 tasks = procrastinate.Blueprint()
 NAMESPACE = "trialwatch"
 DEFER_BATCH = 500
+# Failed, cancelled and aborted jobs stay this long in procrastinate_jobs (to see what
+# failed and why), then procrastinate's builtin cleanup removes them with their events;
+# successful jobs are deleted as they finish.
+JOBS_KEPT_HOURS = 72
 # A digest time the clocks missed (every replica down, or busy) is still sent this late;
 # after that its articles wait for the next digest time.
 DIGEST_GRACE = timedelta(hours=1)
@@ -210,6 +217,39 @@ async def housekeeping(context: procrastinate.JobContext) -> None:
         monitor.cycle_finished(app.engine, now)
 
 
+@tasks.periodic(cron="7 * * * *")
+@tasks.task(name="remove_old_jobs", queueing_lock="remove_old_jobs", pass_context=True)
+async def remove_old_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Hourly: remove the jobs finished more than JOBS_KEPT_HOURS ago, whatever their end
+    (procrastinate's builtin `remove_old_jobs`, made periodic as its documentation shows;
+    procrastinate defers it once per hour across all replicas). `timestamp`: the Unix time
+    it was scheduled for."""
+    await builtin_tasks.remove_old_jobs(
+        context,
+        max_hours=JOBS_KEPT_HOURS,
+        remove_failed=True,
+        remove_cancelled=True,
+        remove_aborted=True,
+    )
+
+
+# Our tasks under one procrastinate App per process (registering renames the tasks, so it
+# happens once); `connected` gives it the database.
+QUEUE = procrastinate.App(connector=procrastinate.PsycopgConnector())
+QUEUE.add_tasks_from(tasks, namespace=NAMESPACE)
+
+
+@contextlib.asynccontextmanager
+async def connected(database_url: str, *, max_size: int = 12) -> AsyncIterator[procrastinate.App]:
+    """The task queue, open on `database_url` (PostgreSQL) until the block ends."""
+    connector = procrastinate.PsycopgConnector(
+        conninfo=conninfo(database_url), min_size=2, max_size=max_size
+    )
+    with QUEUE.replace_connector(connector) as queue:
+        async with queue.open_async():
+            yield queue
+
+
 async def take_over(replica: Replica) -> int:
     """Put the jobs of replicas silent for a lease back in the queue; how many.
     Run by every replica's clock, not as a task: a task could itself be one of the
@@ -274,19 +314,12 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
     """Run the clock and a worker until `stop` is set; then finish running tasks."""
     settings = app.settings
     lease = settings.lease.total_seconds()
-    connector = procrastinate.PsycopgConnector(
-        conninfo=conninfo(settings.database_url),
-        # The worker's own use (listen, fetch, finish, heartbeat) and the clock's defers;
-        # tasks use SQLAlchemy's pool, except to defer alerts.
-        min_size=2,
-        max_size=12,
-    )
-    queue = procrastinate.App(connector=connector)
-    queue.add_tasks_from(tasks, namespace=NAMESPACE)
     now = datetime.now(UTC)
-    replica = Replica(app, queue, replica_id(now))
-    shared.register(app.engine, replica.id, socket.gethostname(), os.getpid(), now)
-    async with queue.open_async():
+    # The pool serves the worker's own use (listen, fetch, finish, heartbeat) and the
+    # clock's defers; tasks use SQLAlchemy's pool, except to defer alerts.
+    async with connected(settings.database_url) as queue:
+        replica = Replica(app, queue, replica_id(now))
+        shared.register(app.engine, replica.id, socket.gethostname(), os.getpid(), now)
         worker = asyncio.create_task(
             queue.run_worker_async(
                 name=replica.id,
