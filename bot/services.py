@@ -238,14 +238,18 @@ async def _delivered(app: App, d: Destination, sent: Sent) -> None:
 SEARCH_LIMIT = 10
 
 
-def status_view(app: App) -> StatusView:
-    """Outlets, the queue per destination, the last finished cycle."""
+def status_view(app: App, now: datetime) -> StatusView:
+    """Outlets, the queue per destination, the last finished cycle, and the replicas
+    that beat in the last day (as `status_text` lists them)."""
     heartbeat = monitor.heartbeat(app.engine)
     return StatusView(
         tuple(outlets.outlet_status(app.engine)),
         outbox.queued_by_destination(app.engine),
         tuple(d.id for d in app.destinations),
         heartbeat.cycle_at if heartbeat else None,
+        tuple(replicas.replicas(app.engine, since=now - REPLICAS_SHOWN)),
+        app.settings.lease,
+        REPLICAS_SHOWN,
     )
 
 
