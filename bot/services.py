@@ -115,11 +115,20 @@ async def _alerts(app: App, d: Destination, now: datetime) -> Sent:
 
 
 async def check_evidence(app: App, now: datetime) -> int:
-    """Re-check the matched articles' pages that are due, then tell the channel
-    what was edited, taken down or moved. Returns how many notices went out."""
+    """Re-check the matched articles' pages that are due, then tell every destination
+    the article went to what was edited, taken down or moved (side by side, as alerts
+    are sent). Returns how many notices went out."""
     if app.pages is not None:
         await recheck(app.engine, app.pages, now)
-    return await tell_changes(app.engine, app.notifier, now)
+    told = await asyncio.gather(*(_notices(app, d, now) for d in app.destinations))
+    return sum(told)
+
+
+async def _notices(app: App, d: Destination, now: datetime) -> int:
+    async with app.sending(d):  # after the alerts of the same destination, never with them
+        return await tell_changes(
+            app.engine, app.sender(d), now, destination=d.id, chat=str(d.chat), topic=d.topic
+        )
 
 
 @dataclass(frozen=True, slots=True)
