@@ -99,7 +99,7 @@ async def send_alerts(app: App, now: datetime) -> Sent:
     """Every destination's pending urgent alerts, the destinations side by side: one that
     refuses or is slow never holds the others back. The total: articles sent, the first
     refusal, every message set aside."""
-    results = await asyncio.gather(*(_alerts(app, d, now) for d in app.destinations))
+    results = await asyncio.gather(*(send_alerts_to(app, d, now) for d in app.destinations))
     errors = [s.error for s in results if s.error is not None]
     return Sent(
         sum(s.count for s in results),
@@ -108,7 +108,9 @@ async def send_alerts(app: App, now: datetime) -> Sent:
     )
 
 
-async def _alerts(app: App, d: Destination, now: datetime) -> Sent:
+async def send_alerts_to(app: App, d: Destination, now: datetime) -> Sent:
+    """One destination's pending urgent alerts (replica mode sends each destination as
+    its own task); refusals go to the admin chat."""
     async with app.sending(d):
         sent = await send_urgent(
             app.engine, app.sender(d), d.tz, app.name_of, now, destination=d.id
@@ -118,11 +120,20 @@ async def _alerts(app: App, d: Destination, now: datetime) -> Sent:
 
 
 async def check_evidence(app: App, now: datetime) -> int:
-    """Re-check the matched articles' pages that are due, then tell the channel
-    what was edited, taken down or moved. Returns how many notices went out."""
+    """Re-check the matched articles' pages that are due, then tell every destination
+    the article went to what was edited, taken down or moved (side by side, as alerts
+    are sent). Returns how many notices went out."""
     if app.pages is not None:
         await recheck(app.engine, app.pages, now)
-    return await tell_changes(app.engine, app.notifier, now)
+    told = await asyncio.gather(*(_notices(app, d, now) for d in app.destinations))
+    return sum(told)
+
+
+async def _notices(app: App, d: Destination, now: datetime) -> int:
+    async with app.sending(d):  # after the alerts of the same destination, never with them
+        return await tell_changes(
+            app.engine, app.sender(d), now, destination=d.id, chat=str(d.chat), topic=d.topic
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +163,7 @@ async def due_digests(app: App, now: datetime) -> DigestReport:
 
 
 async def _digests(app: App, due: Sequence[Destination], now: datetime) -> DigestReport:
-    results = await asyncio.gather(*(_digest(app, d, now) for d in due))
+    results = await asyncio.gather(*(send_digest_to(app, d, now) for d in due))
     pairs = list(zip(due, results, strict=True))
     return DigestReport(
         {d.id: s.count for d, s in pairs if s.count},
@@ -160,7 +171,8 @@ async def _digests(app: App, due: Sequence[Destination], now: datetime) -> Diges
     )
 
 
-async def _digest(app: App, d: Destination, now: datetime) -> Sent:
+async def send_digest_to(app: App, d: Destination, now: datetime) -> Sent:
+    """One destination's pending digest, now; refusals go to the admin chat."""
     app.digests_at[d.id] = now  # a refused digest waits for the next time, not the next tick
     async with app.sending(d):
         sent = await send_digest(

@@ -1,6 +1,7 @@
 """What replicas share besides the task queue: their heartbeats, the digests already
 sent, and whether an outlet is still due when its poll task starts. Stores; decides nothing."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from core.records import OutletForPoll
 from storage.convert import aware
 from storage.db import insert_new
 from storage.errors import wrap_errors
-from storage.models import DigestRun, Outlet, Replica
+from storage.models import Delivery, DigestRun, Outlet, Replica
 from storage.outlets import for_poll
 
 
@@ -106,6 +107,39 @@ def due_unqueued(engine: Engine, now: datetime, lock_prefix: str) -> list[str]:
     )
     with engine.connect() as connection:
         return list(connection.execute(query, {"now": now, "prefix": lock_prefix}).scalars())
+
+
+@wrap_errors
+def alerts_waiting(engine: Engine, destinations: Sequence[str]) -> list[str]:
+    """Which of `destinations` have urgent deliveries to send (unsent, not set aside):
+    those a send task is deferred for, in the order given."""
+    query = (
+        select(Delivery.destination)
+        .where(
+            col(Delivery.urgent),
+            col(Delivery.sent_at).is_(None),
+            col(Delivery.set_aside_at).is_(None),
+            col(Delivery.destination).in_(destinations),
+        )
+        .distinct()
+    )
+    with Session(engine) as session:
+        waiting = set(session.exec(query))
+    return [d for d in destinations if d in waiting]
+
+
+@wrap_errors
+def digests_done(engine: Engine, slots: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (destination, slot) pairs of `slots` have had their digest sent."""
+    if not slots:
+        return set()
+    query = select(DigestRun.destination, DigestRun.slot).where(
+        col(DigestRun.destination).in_({d for d, _ in slots}),
+        col(DigestRun.slot).in_({s for _, s in slots}),
+        col(DigestRun.done_at).is_not(None),
+    )
+    with Session(engine) as session:
+        return {(d, s) for d, s in session.exec(query)} & set(slots)
 
 
 @wrap_errors
