@@ -3,6 +3,7 @@ commands all call: one implementation of each (poll, digest, status, health, and
 commands' search, case timeline, why and test)."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from bot.config import config_stamp, load_config_for
+from bot.config import config_stamp, load_compiled
 from bot.context import App
 from bot.cycle import CycleReport, run_cycle
 from bot.deliver import Sent, digest_messages, send_digest, send_urgent
@@ -27,7 +28,6 @@ from core.errors import ConfigError, StorageError
 from core.records import Match, OutletConfig, StateChange
 from feeds.canonical import canonical_url, url_key
 from feeds.outlets import plan_sync
-from matchers import compile_watchlist
 from storage import articles, monitor, outbox, outlets, replicas
 from storage.lookup import (
     ArticleDetail,
@@ -56,7 +56,9 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
         return False
     app.config_stamp = stamp
     try:
-        config = load_config_for(app.settings)
+        # In a thread: compiling a large edited watchlist takes seconds; the bot's
+        # commands are answered meanwhile.
+        config, matcher = await asyncio.to_thread(load_compiled, app.settings)
     except ConfigError as e:
         log.error("config not reloaded, the last good config keeps running:\n%s", e)
         await app.admin.report(
@@ -64,7 +66,8 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
             render_admin_error("config edit refused, the last good config keeps running", str(e)),
         )
         return False
-    app.config, app.matcher = config, compile_watchlist(config.watchlist)
+    app.config, app.matcher = config, matcher
+    gc.freeze()  # as at start-up (`bot.app.build_app`): the new matcher is long-lived
     sync_outlets(app.engine, config.outlets, app.settings.default_every, now)
     app.admin.resolved("config")
     log.info(
@@ -117,11 +120,20 @@ async def send_alerts_to(app: App, d: Destination, now: datetime) -> Sent:
 
 
 async def check_evidence(app: App, now: datetime) -> int:
-    """Re-check the matched articles' pages that are due, then tell the channel
-    what was edited, taken down or moved. Returns how many notices went out."""
+    """Re-check the matched articles' pages that are due, then tell every destination
+    the article went to what was edited, taken down or moved (side by side, as alerts
+    are sent). Returns how many notices went out."""
     if app.pages is not None:
         await recheck(app.engine, app.pages, now)
-    return await tell_changes(app.engine, app.notifier, now)
+    told = await asyncio.gather(*(_notices(app, d, now) for d in app.destinations))
+    return sum(told)
+
+
+async def _notices(app: App, d: Destination, now: datetime) -> int:
+    async with app.sending(d):  # after the alerts of the same destination, never with them
+        return await tell_changes(
+            app.engine, app.sender(d), now, destination=d.id, chat=str(d.chat), topic=d.topic
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,3 +107,15 @@ class SnapshotRecord:
     sha256: str | None
     diff: str | None
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """The article's outbox row in one destination: whether and where it was sent."""
+
+    urgent: bool  # an alert of its own; else it went (or goes) in a digest
+    sent_at: datetime | None
+    set_aside: bool  # refused by Telegram in every form: never sent
+    chat: str | None
+    topic: int | None
+    message_id: int | None
