@@ -11,6 +11,8 @@ Each replica keeps the clock with APScheduler and runs a procrastinate worker:
                      time zone and quiet hours) and is not yet recorded as sent
                    → defer housekeeping()                        lock: one at a time
                    → take over the jobs of replicas silent for a lease
+    always         → the replica holding a PostgreSQL advisory lock answers the bot's
+                     commands (/status lists the replicas); another takes over if it dies
     every hour     → remove_old_jobs()                           procrastinate's periodic task
                      (deferred once across replicas): finished jobs older than 3 days go
 
@@ -49,11 +51,12 @@ from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 
 from bot import services
-from bot.app import _let_jobs_finish, _tracked, poll_tick
+from bot.app import _let_jobs_finish, _start_commands, _tracked, poll_tick
 from bot.context import App
 from bot.cycle import poll_outlet as poll_one
 from bot.cycle import refresh_health
 from bot.destinations import Destination, digest_slot
+from core.errors import StorageError
 from storage import monitor
 from storage import replicas as shared
 
@@ -66,6 +69,11 @@ DEFER_BATCH = 500
 # failed and why), then procrastinate's builtin cleanup removes them with their events;
 # successful jobs are deleted as they finish.
 JOBS_KEPT_HOURS = 72
+# Telegram hands a bot's updates to one long poll at a time (a second gets 409 Conflict):
+# the replica holding this session advisory lock answers the commands (storage.db's
+# keys are 0x7477_0001 and _0002); the others try again every COMMANDS_RETRY seconds.
+COMMANDS_LOCK = 0x7477_0003
+COMMANDS_RETRY = 5.0
 # A digest time the clocks missed (every replica down, or busy) is still sent this late;
 # after that its articles wait for the next digest time.
 DIGEST_GRACE = timedelta(hours=1)
@@ -310,6 +318,36 @@ def build_clock(replica: Replica) -> AsyncIOScheduler:
     return scheduler
 
 
+async def serve_commands(app: App, stop: asyncio.Event) -> None:
+    """Answer the bot's commands (/status and the others) from one replica at a time,
+    until `stop` is set: the one that holds COMMANDS_LOCK; when it dies its connection
+    closes, PostgreSQL frees the lock, and another replica's next try takes it over."""
+    if app.bot is None or not app.settings.admin_ids:
+        return  # no commands: no token or no TRIALWATCH_ADMINS
+    lock = shared.SessionLock(app.engine, COMMANDS_LOCK)
+    try:
+        while not _took(lock):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), COMMANDS_RETRY)
+            if stop.is_set():
+                return
+        log.info("this replica answers the bot's commands")
+        commands = _start_commands(app, stop)
+        if commands is not None:
+            await commands
+    finally:
+        lock.release()
+
+
+def _took(lock: shared.SessionLock) -> bool:
+    try:
+        return lock.take()
+    except StorageError as e:
+        log.warning("commands lock not taken, trying again: %s", e)
+        lock.release()
+        return False
+
+
 async def run_replica(app: App, stop: asyncio.Event) -> None:
     """Run the clock and a worker until `stop` is set; then finish running tasks."""
     settings = app.settings
@@ -335,6 +373,7 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
         )
         clock = build_clock(replica)
         clock.start()
+        commands = asyncio.create_task(serve_commands(app, stop))
         log.info("replica %s running: tasks on PostgreSQL, lease %.0f s", replica.id, lease)
         try:
             await stop.wait()
@@ -349,3 +388,4 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             shared.stopped(app.engine, replica.id, datetime.now(UTC), tasks_done=replica.done)
+            await asyncio.wait_for(commands, 10)

@@ -7,14 +7,16 @@ Every stored or typed string is escaped here; links are http(s) only.
 import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.render import BUDGET, _clip, _safe_url, visible_length
+from bot.status import render_replicas
 from core.records import ALERT_THRESHOLD, Match, OutletStatus
 from core.research import PageChange
 from matchers import Watchlist
 from storage.lookup import ArticleDetail, ArticleLine
+from storage.replicas import ReplicaStatus
 
 NameOf = Callable[[str], str]
 
@@ -32,7 +34,7 @@ class Command:
 
 COMMANDS = (
     Command("help", "", "what each command does"),
-    Command("status", "", "outlets' health, the queue, the last poll cycle"),
+    Command("status", "", "outlets' health, the queue, the last poll cycle, the replicas"),
     Command("watchlist", "", "the watched people, cases and keywords"),
     Command("search", "<name or words>", "latest stored articles about a name or with words"),
     Command("case", "<entry-id> [page]", "an entry's timeline, newest first"),
@@ -68,11 +70,16 @@ class StatusView:
     queued: dict[str, int]  # destination id → unsent outbox rows
     destinations: tuple[str, ...]  # configured destination ids, in order
     last_cycle: datetime | None
+    replicas: tuple[ReplicaStatus, ...] = ()  # replica mode: those that beat recently
+    lease: timedelta = timedelta(seconds=30)  # TRIALWATCH_REPLICA_LEASE: alive or silent
+    replicas_since: timedelta = timedelta(hours=24)  # how far back `replicas` reaches
 
 
 def render_status(view: StatusView, now: datetime, tz: ZoneInfo) -> list[str]:
     """Outlets (id, health, last success, last error cause), the queue per destination,
-    the last cycle; split between outlets when long."""
+    the last cycle, and in replica mode the replicas (the table of `trialwatch status`:
+    host, pid, state, started, last heartbeat, tasks done); split between outlets
+    when long, the replicas last."""
     cycle = _ago(view.last_cycle, now, tz) if view.last_cycle else "none yet"
     head = f"<b>trialwatch status</b>\nLast poll cycle: {cycle}"
     queue = [f"{html.escape(d)}: {view.queued.get(d, 0)}" for d in view.destinations]
@@ -89,7 +96,14 @@ def render_status(view: StatusView, now: datetime, tz: ZoneInfo) -> list[str]:
         if o.state != "ok" and o.last_error:
             line += f"\n  <i>{html.escape(_clip(o.last_error, ERROR_WIDTH))}</i>"
         items.append(line)
-    return pack(head + "\n", items or ["no outlets configured"])
+    items = items or ["no outlets configured"]
+    if view.replicas:
+        hours = int(view.replicas_since.total_seconds() // 3600)
+        table = render_replicas(view.replicas, now, tz, view.lease)
+        items.append(
+            f"\n<b>Replicas</b> (heartbeat in the last {hours} h)\n<pre>{html.escape(table)}</pre>"
+        )
+    return pack(head + "\n", items)
 
 
 def render_watchlist(watchlist: Watchlist) -> list[str]:

@@ -3,6 +3,7 @@ commands all call: one implementation of each (poll, digest, status, health, and
 commands' search, case timeline, why and test)."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from bot.config import config_stamp, load_config_for
+from bot.config import config_stamp, load_compiled
 from bot.context import App
 from bot.cycle import CycleReport, run_cycle
 from bot.deliver import Sent, digest_messages, send_digest, send_urgent
@@ -28,7 +29,6 @@ from core.records import Match, OutletConfig, StateChange
 from core.research import PageChange
 from feeds.canonical import canonical_url, url_key
 from feeds.outlets import plan_sync
-from matchers import compile_watchlist
 from storage import articles, monitor, outbox, outlets, replicas
 from storage.lookup import (
     ArticleDetail,
@@ -57,7 +57,9 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
         return False
     app.config_stamp = stamp
     try:
-        config = load_config_for(app.settings)
+        # In a thread: compiling a large edited watchlist takes seconds; the bot's
+        # commands are answered meanwhile.
+        config, matcher = await asyncio.to_thread(load_compiled, app.settings)
     except ConfigError as e:
         log.error("config not reloaded, the last good config keeps running:\n%s", e)
         await app.admin.report(
@@ -65,7 +67,8 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
             render_admin_error("config edit refused, the last good config keeps running", str(e)),
         )
         return False
-    app.config, app.matcher = config, compile_watchlist(config.watchlist)
+    app.config, app.matcher = config, matcher
+    gc.freeze()  # as at start-up (`bot.app.build_app`): the new matcher is long-lived
     sync_outlets(app.engine, config.outlets, app.settings.default_every, now)
     app.admin.resolved("config")
     log.info(
@@ -248,14 +251,18 @@ async def _delivered(app: App, d: Destination, sent: Sent) -> None:
 SEARCH_LIMIT = 10
 
 
-def status_view(app: App) -> StatusView:
-    """Outlets, the queue per destination, the last finished cycle."""
+def status_view(app: App, now: datetime) -> StatusView:
+    """Outlets, the queue per destination, the last finished cycle, and the replicas
+    that beat in the last day (as `status_text` lists them)."""
     heartbeat = monitor.heartbeat(app.engine)
     return StatusView(
         tuple(outlets.outlet_status(app.engine)),
         outbox.queued_by_destination(app.engine),
         tuple(d.id for d in app.destinations),
         heartbeat.cycle_at if heartbeat else None,
+        tuple(replicas.replicas(app.engine, since=now - REPLICAS_SHOWN)),
+        app.settings.lease,
+        REPLICAS_SHOWN,
     )
 
 

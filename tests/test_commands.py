@@ -18,6 +18,7 @@ from bot.context import App
 from bot.settings import load_settings
 from core.research import Verdict
 from feeds.localserver import serve
+from storage import replicas
 from storage.evidence import add_page_snapshot
 from tests.conftest import TOKEN
 from tests.telegram_server import BOT_USER, FakeTelegram
@@ -156,6 +157,32 @@ async def test_status(bot: FakeTelegram) -> None:
     assert "<b>steppe</b> ok · last success" in text
     assert "Queued: default: 26" in text  # a first poll is backlog: all wait for the digest
     assert "Last poll cycle:" in text
+
+
+async def test_status_lists_the_replicas(app: App, bot: FakeTelegram) -> None:
+    """In replica mode /status ends with the replicas as `trialwatch status` lists them:
+    host, pid, state (alive within the lease, silent past it), last heartbeat, tasks done."""
+    now = datetime.now(UTC)
+    for host, pid, beat_ago, done in (("node-a", 4242, 2, 37), ("node-b", 77, 300, 5)):
+        replicas.register(app.engine, f"{host}:{pid}", host, pid, now - timedelta(hours=1))
+        replicas.beat(
+            app.engine, f"{host}:{pid}", now - timedelta(seconds=beat_ago), tasks_done=done
+        )
+    text = await text_of(bot, "/status")
+    assert "<b>steppe</b> ok" in text  # the outlets first, as before
+    table = text.split("<b>Replicas</b> (heartbeat in the last 24 h)\n<pre>")[1]
+    rows = [line.split() for line in table.split("</pre>")[0].splitlines()]
+    assert rows[0] == ["host", "pid", "state", "started", "last", "heartbeat", "tasks", "done"]
+    assert [(r[0], r[1], r[2], r[-1]) for r in rows[1:]] == [
+        ("node-a", "4242", "alive", "37"),
+        ("node-b", "77", "silent", "5"),
+    ]
+    # the same rows as the command line's `trialwatch status`
+    cli = services.status_text(app.engine, now, app.settings.tz, app.settings.lease)
+    cli_rows = [line.split() for line in cli.split("replicas (heartbeat")[1].splitlines()[1:]]
+    assert [(r[0], r[1], r[2], r[-1]) for r in cli_rows] == [
+        (r[0], r[1], r[2], r[-1]) for r in rows
+    ]
 
 
 async def test_watchlist(bot: FakeTelegram) -> None:
