@@ -94,7 +94,9 @@ async def case(update: Update, context: Context) -> None:
         return
     await _reply(
         update,
-        replies.render_case(page.name, args[0], page.lines, page.page, page.pages, app.settings.tz),
+        replies.render_case(
+            page.name, args[0], page.lines, page.page, page.pages, app.settings.tz, page.changes
+        ),
     )
 
 

@@ -5,7 +5,7 @@ Every stored or typed string is escaped here; links are http(s) only.
 """
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.render import BUDGET, _clip, _safe_url, visible_length
 from bot.status import render_replicas
 from core.records import ALERT_THRESHOLD, Match, OutletStatus
+from core.research import PageChange
 from matchers import Watchlist
 from storage.lookup import ArticleDetail, ArticleLine
 from storage.replicas import ReplicaStatus
@@ -126,15 +127,44 @@ def render_search(query: str, lines: Sequence[ArticleLine], tz: ZoneInfo) -> str
 
 
 def render_case(
-    name: str, entry_id: str, lines: Sequence[ArticleLine], page: int, pages: int, tz: ZoneInfo
+    name: str,
+    entry_id: str,
+    lines: Sequence[ArticleLine],
+    page: int,
+    pages: int,
+    tz: ZoneInfo,
+    changes: Mapping[int, Sequence[PageChange]] | None = None,
 ) -> str:
-    """One page of an entry's timeline, newest first, with how to get the next page."""
+    """One page of an entry's timeline, newest first, with how to get the next page;
+    under an article, what its page went through (`changes`: by article id)."""
     head = f"<b>{html.escape(name)}</b>: timeline"
     if not lines:
         return head + (": no article yet." if page == 1 else f": there is no page {page}.")
     head += f", page {page} of {pages}\n" if pages > 1 else "\n"
     foot = f"\nOlder: /case {html.escape(entry_id)} {page + 1}" if page < pages else ""
-    return _fit(head, [_article(a, tz) for a in lines]) + foot
+    items = [
+        _article(a, tz) + "".join(_change(c, tz) for c in _latest((changes or {}).get(a.id, ())))
+        for a in lines
+    ]
+    return _fit(head, items) + foot
+
+
+CHANGES_SHOWN = 3  # per article in /case: the latest; the trail has them all
+
+
+def _latest(changes: Sequence[PageChange]) -> list[PageChange]:
+    return list(changes[-CHANGES_SHOWN:])
+
+
+def _change(c: PageChange, tz: ZoneInfo) -> str:
+    """`  ✎ edited 21 Nov 2026 10:40 · sha256 af30616f → 120624f8` (and taken down, moved)."""
+    line = f"\n  ✎ {c.label} {_when(c.at, tz)}"
+    before = f"sha256 {c.sha256_before[:8]}" if c.sha256_before else "no text kept"
+    if c.status == "changed":
+        return f"{line} · {before} → {(c.sha256_after or '?')[:8]}"
+    if c.status == "gone":
+        return f"{line} (HTTP {c.http_status}) · last {before}"
+    return f"{line} → {html.escape(_clip(c.final_url or '', 80))} · last {before}"
 
 
 def render_why(detail: ArticleDetail, name_of: NameOf, tz: ZoneInfo) -> str:
