@@ -11,6 +11,8 @@ Each replica keeps the clock with APScheduler and runs a procrastinate worker:
                      time zone and quiet hours) and is not yet recorded as sent
                    → defer housekeeping()                        lock: one at a time
                    → take over the jobs of replicas silent for a lease
+    always         → the replica holding a PostgreSQL advisory lock answers the bot's
+                     commands (/status lists the replicas); another takes over if it dies
     every hour     → remove_old_jobs()                           procrastinate's periodic task
                      (deferred once across replicas): finished jobs older than 3 days go
 
@@ -49,11 +51,12 @@ from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 
 from bot import services
-from bot.app import _let_jobs_finish, _tracked, poll_tick
+from bot.app import _let_jobs_finish, _start_commands, _tracked, poll_tick
 from bot.context import App
 from bot.cycle import poll_outlet as poll_one
 from bot.cycle import refresh_health
 from bot.destinations import Destination, digest_slot
+from core.errors import StorageError
 from storage import monitor
 from storage import replicas as shared
 
@@ -66,6 +69,11 @@ DEFER_BATCH = 500
 # failed and why), then procrastinate's builtin cleanup removes them with their events;
 # successful jobs are deleted as they finish.
 JOBS_KEPT_HOURS = 72
+# Telegram hands a bot's updates to one long poll at a time (a second gets 409 Conflict):
+# the replica holding this session advisory lock answers the commands (storage.db's
+# keys are 0x7477_0001 and _0002); the others try again every COMMANDS_RETRY seconds.
+COMMANDS_LOCK = 0x7477_0003
+COMMANDS_RETRY = 5.0
 # A digest time the clocks missed (every replica down, or busy) is still sent this late;
 # after that its articles wait for the next digest time.
 DIGEST_GRACE = timedelta(hours=1)
@@ -112,7 +120,8 @@ class Replica:
     async def defer_alerts(self) -> None:
         """One `send_alerts` per destination with urgent alerts waiting."""
         ids = [d.id for d in self.app.destinations]
-        for destination in shared.alerts_waiting(self.app.engine, ids):
+        waiting = await asyncio.to_thread(shared.alerts_waiting, self.app.engine, ids)
+        for destination in waiting:
             await self.defer(
                 "send_alerts",
                 f"send:{destination}",
@@ -128,7 +137,7 @@ class Replica:
             scheduled = digest_slot(d, now, DIGEST_GRACE)
             if scheduled is not None:
                 due[(d.id, slot_name(d, scheduled))] = d
-        done = shared.digests_done(self.app.engine, list(due))
+        done = await asyncio.to_thread(shared.digests_done, self.app.engine, list(due))
         for destination, slot in sorted(due.keys() - done):
             await self.defer(
                 "send_digest",
@@ -174,7 +183,8 @@ async def poll_outlet(context: procrastinate.JobContext, outlet_id: str) -> None
     replica, now = _replica(context), datetime.now(UTC)
     with _counted(replica):
         app = replica.app
-        outlet = shared.outlet_if_due(app.engine, outlet_id, now)
+        # Storage calls run in a thread: the loop keeps the other tasks' fetches moving.
+        outlet = await asyncio.to_thread(shared.outlet_if_due, app.engine, outlet_id, now)
         if outlet is None:
             return  # polled by another replica within its interval, or removed
         result = await poll_one(app.cycle_deps(), outlet, now)
@@ -213,8 +223,9 @@ async def housekeeping(context: procrastinate.JobContext) -> None:
     replica = _replica(context)
     app, now = replica.app, datetime.now(UTC)
     with _counted(replica):
-        await services.announce_changes(app, refresh_health(app.engine, now))
-        monitor.cycle_finished(app.engine, now)
+        changes = await asyncio.to_thread(refresh_health, app.engine, now)
+        await services.announce_changes(app, changes)
+        await asyncio.to_thread(monitor.cycle_finished, app.engine, now)
 
 
 @tasks.periodic(cron="7 * * * *")
@@ -283,13 +294,14 @@ async def _tick(replica: Replica) -> None:
     app, now = replica.app, datetime.now(UTC)
     async with _tracked(app):
         await services.reload_config_if_changed(app, now)
-        await replica.defer_polls(shared.due_unqueued(app.engine, now, "poll:"))
+        due = await asyncio.to_thread(shared.due_unqueued, app.engine, now, "poll:")
+        await replica.defer_polls(due)
         await replica.defer_alerts()
         await replica.defer_digests(now)
         await replica.defer("housekeeping", "housekeeping", "housekeeping")
         await take_over(replica)
         done, replica.done = replica.done, 0
-        shared.beat(app.engine, replica.id, now, tasks_done=done)
+        await asyncio.to_thread(shared.beat, app.engine, replica.id, now, tasks_done=done)
 
 
 def build_clock(replica: Replica) -> AsyncIOScheduler:
@@ -308,6 +320,36 @@ def build_clock(replica: Replica) -> AsyncIOScheduler:
         coalesce=True,
     )
     return scheduler
+
+
+async def serve_commands(app: App, stop: asyncio.Event) -> None:
+    """Answer the bot's commands (/status and the others) from one replica at a time,
+    until `stop` is set: the one that holds COMMANDS_LOCK; when it dies its connection
+    closes, PostgreSQL frees the lock, and another replica's next try takes it over."""
+    if app.bot is None or not app.settings.admin_ids:
+        return  # no commands: no token or no TRIALWATCH_ADMINS
+    lock = shared.SessionLock(app.engine, COMMANDS_LOCK)
+    try:
+        while not _took(lock):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), COMMANDS_RETRY)
+            if stop.is_set():
+                return
+        log.info("this replica answers the bot's commands")
+        commands = _start_commands(app, stop)
+        if commands is not None:
+            await commands
+    finally:
+        lock.release()
+
+
+def _took(lock: shared.SessionLock) -> bool:
+    try:
+        return lock.take()
+    except StorageError as e:
+        log.warning("commands lock not taken, trying again: %s", e)
+        lock.release()
+        return False
 
 
 async def run_replica(app: App, stop: asyncio.Event) -> None:
@@ -335,6 +377,7 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
         )
         clock = build_clock(replica)
         clock.start()
+        commands = asyncio.create_task(serve_commands(app, stop))
         log.info("replica %s running: tasks on PostgreSQL, lease %.0f s", replica.id, lease)
         try:
             await stop.wait()
@@ -349,3 +392,4 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             shared.stopped(app.engine, replica.id, datetime.now(UTC), tasks_done=replica.done)
+            await asyncio.wait_for(commands, 10)

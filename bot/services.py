@@ -21,11 +21,12 @@ from bot.destinations import ArticleFacts, Destination, destinations_for, digest
 from bot.health import Verdict, judge
 from bot.render import render_admin_error, render_state_changes
 from bot.replies import CASE_PAGE, StatusView
-from bot.research.evidence import recheck, tell_changes
+from bot.research.evidence import page_changes_of, recheck, tell_changes
 from bot.research.search import search as research_search
 from bot.status import render_replicas, render_status
 from core.errors import ConfigError, StorageError
 from core.records import Match, OutletConfig, StateChange
+from core.research import PageChange
 from feeds.canonical import canonical_url, url_key
 from feeds.outlets import plan_sync
 from storage import articles, monitor, outbox, outlets, replicas
@@ -250,14 +251,18 @@ async def _delivered(app: App, d: Destination, sent: Sent) -> None:
 SEARCH_LIMIT = 10
 
 
-def status_view(app: App) -> StatusView:
-    """Outlets, the queue per destination, the last finished cycle."""
+def status_view(app: App, now: datetime) -> StatusView:
+    """Outlets, the queue per destination, the last finished cycle, and the replicas
+    that beat in the last day (as `status_text` lists them)."""
     heartbeat = monitor.heartbeat(app.engine)
     return StatusView(
         tuple(outlets.outlet_status(app.engine)),
         outbox.queued_by_destination(app.engine),
         tuple(d.id for d in app.destinations),
         heartbeat.cycle_at if heartbeat else None,
+        tuple(replicas.replicas(app.engine, since=now - REPLICAS_SHOWN)),
+        app.settings.lease,
+        REPLICAS_SHOWN,
     )
 
 
@@ -277,15 +282,18 @@ class CasePage:
     lines: list[ArticleLine]
     page: int
     pages: int
+    changes: dict[int, list[PageChange]] = field(default_factory=dict)  # by article id
 
 
 def case_page(app: App, entry_id: str, page: int) -> CasePage | None:
-    """One page of an entry's timeline, newest first; None for an unknown entry."""
+    """One page of an entry's timeline, newest first, with the evidence changes of its
+    articles (edited, taken down, moved); None for an unknown entry."""
     if entry_id not in app.config.watchlist.entry_ids():
         return None
     pages = max(1, ceil(count_timeline(app.engine, entry_id) / CASE_PAGE))
     lines = entry_timeline(app.engine, entry_id, limit=CASE_PAGE, offset=(page - 1) * CASE_PAGE)
-    return CasePage(app.name_of(entry_id), lines, page, pages)
+    changes = page_changes_of(app.engine, [line.id for line in lines])
+    return CasePage(app.name_of(entry_id), lines, page, pages, changes)
 
 
 def why(app: App, link: str) -> ArticleDetail | None:

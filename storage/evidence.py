@@ -15,7 +15,15 @@ from sqlalchemy import Connection
 from sqlmodel import col
 
 from core.records import ALERT_THRESHOLD
-from core.research import Original, SnapshotRecord, StoredArticle, Verdict, snapshot_text
+from core.research import (
+    NoticeRecord,
+    Original,
+    PageChange,
+    SnapshotRecord,
+    StoredArticle,
+    Verdict,
+    snapshot_text,
+)
 from storage.models import Article, Delivery, MatchRow, Notice, Snapshot
 from storage.search import aware, load_articles
 
@@ -280,7 +288,20 @@ def find_article(connection: Connection, links: Sequence[str]) -> StoredArticle 
 
 
 def trail(connection: Connection, article_id: int) -> list[SnapshotRecord]:
-    """Every snapshot of an article, oldest first."""
+    """Every snapshot of an article, oldest first, with the notices of notable ones."""
+    told: dict[int, list[NoticeRecord]] = defaultdict(list)
+    notices = sa.select(Notice).where(col(Notice.article_id) == article_id).order_by(col(Notice.id))
+    for n in connection.execute(notices).mappings():
+        told[n["snapshot_id"]].append(
+            NoticeRecord(
+                n["destination"],
+                aware(n["sent_at"]),
+                n["how"],
+                n["reply_to"],
+                n["message_id"],
+                n["set_aside_at"] is not None,
+            )
+        )
     query = (
         sa.select(Snapshot).where(col(Snapshot.article_id) == article_id).order_by(col(Snapshot.id))
     )
@@ -295,6 +316,43 @@ def trail(connection: Connection, article_id: int) -> list[SnapshotRecord]:
             sha256=r["sha256"],
             diff=r["diff"],
             error=r["error"],
+            raw_sha256=r["raw_sha256"],
+            notices=tuple(told.get(r["id"], ())),
         )
         for r in connection.execute(query).mappings()
     ]
+
+
+def page_changes(connection: Connection, article_ids: Sequence[int]) -> dict[int, list[PageChange]]:
+    """The notable page checks (edited, taken down, moved) of these articles, oldest
+    first, each with the hash of the page text before it (and after, when edited)."""
+    changes: dict[int, list[PageChange]] = defaultdict(list)
+    for i in range(0, len(article_ids), 500):
+        query = (
+            sa.select(
+                col(Snapshot.article_id),
+                col(Snapshot.status),
+                col(Snapshot.taken_at),
+                col(Snapshot.sha256),
+                col(Snapshot.http_status),
+                col(Snapshot.final_url),
+                col(Snapshot.notable),
+            )
+            .where(
+                col(Snapshot.article_id).in_(article_ids[i : i + 500]),
+                col(Snapshot.source) == "page",
+                col(Snapshot.notable) | col(Snapshot.sha256).is_not(None),
+            )
+            .order_by(col(Snapshot.article_id), col(Snapshot.id))
+        )
+        last: dict[int, str | None] = {}
+        for article_id, status, taken_at, sha256, http, final, notable in connection.execute(query):
+            before = last.get(article_id)
+            if notable:
+                after = sha256 if status == "changed" else None
+                when = aware(taken_at)
+                assert when is not None  # NOT NULL column
+                changes[article_id].append(PageChange(status, when, before, after, http, final))
+            if sha256 is not None:
+                last[article_id] = sha256
+    return changes

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import build_app
+from bot.cli import main
 from bot.context import App
 from bot.services import check_evidence, due_digests, poll
 from bot.settings import load_settings
@@ -143,7 +144,7 @@ def rows(world: World, query: str) -> list[tuple[Any, ...]]:
 
 
 async def test_a_notice_replies_to_the_alert_in_each_destination(
-    world: World, telegram: FakeTelegram
+    world: World, telegram: FakeTelegram, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The edited verdict: a reply to its alert in the channel and in the desk's topic,
     to the very message ids Telegram returned, which the outbox kept. The witnesses
@@ -186,6 +187,15 @@ async def test_a_notice_replies_to_the_alert_in_each_destination(
     assert await check_evidence(world.app, at(12, 30)) == 0
     assert rows(world, "SELECT count(*) FROM notice WHERE sent_at IS NULL") == [(0,)]
     assert rows(world, "SELECT count(*) FROM snapshot WHERE notable AND told_at IS NULL") == [(0,)]
+
+    [(verdict_url,), (witnesses_url,)] = rows(world, "SELECT url FROM article ORDER BY id")
+    assert main(["evidence", verdict_url]) == 0
+    trail = capsys.readouterr().out
+    assert f"told main 2026-12-01 04:02Z: reply to message {main_alert}" in trail
+    assert f"told desk 2026-12-01 04:02Z: reply to message {desk_alert}" in trail
+    assert main(["evidence", witnesses_url]) == 0
+    trail = capsys.readouterr().out
+    assert "told main 2026-12-01 04:04Z: on its own (the article went out in a digest)" in trail
 
 
 async def test_an_alert_deleted_meanwhile_does_not_keep_the_notice_out(

@@ -30,7 +30,14 @@ from bot.research import notices
 from bot.research.notices import NoticeFacts, how_to_tell
 from core.errors import DeliveryError, MessageRefused
 from core.records import DEFAULT_DESTINATION
-from core.research import PageBefore, SnapshotRecord, StoredArticle, Verdict
+from core.research import (
+    NoticeRecord,
+    PageBefore,
+    PageChange,
+    SnapshotRecord,
+    StoredArticle,
+    Verdict,
+)
 from feeds.canonical import canonical_url
 from feeds.evidence import STAGES, WINDOW, due_stage, judge
 from feeds.extract import extract_text
@@ -44,6 +51,7 @@ from storage.evidence import (
     find_article,
     mark_notice_failed,
     mark_notice_sent,
+    page_changes,
     page_trails,
     pending_notices,
     set_notice_aside,
@@ -214,6 +222,13 @@ def render_notice_text(notice: EvidenceNotice) -> str:
 
 
 @wrap_errors
+def page_changes_of(engine: Engine, article_ids: Sequence[int]) -> dict[int, list[PageChange]]:
+    """What these articles' pages went through: edited, taken down, moved (by article id)."""
+    with engine.connect() as connection:
+        return page_changes(connection, article_ids)
+
+
+@wrap_errors
 def evidence_history(engine: Engine, url: str) -> tuple[StoredArticle, list[SnapshotRecord]] | None:
     """The stored article with this link (or canonical key) and its evidence trail."""
     with engine.connect() as connection:
@@ -237,8 +252,24 @@ def render_history(article: StoredArticle, records: Sequence[SnapshotRecord]) ->
         elif r.status == "gone":
             detail = f"HTTP {r.http_status}"
         lines.append(f"{_utc(r.taken_at)}  {r.source:<4}  {what:<13}  {r.status:<10}  {detail}")
+        if r.raw_sha256:
+            lines.append(f"{'':17}  feed  item XML       {'as served':<10}  {r.raw_sha256}")
         lines += [f"    {line}" for line in (r.diff or "").splitlines()]
+        lines += [f"    {_told(n)}" for n in r.notices]
     return "\n".join(lines)
+
+
+def _told(n: NoticeRecord) -> str:
+    """`told main 2026-11-21 10:41Z: reply to message 17` (or on its own, and why)."""
+    if n.set_aside:
+        return f"not told {n.destination}: Telegram refused the notice"
+    if n.sent_at is None:
+        return f"to tell {n.destination}: queued"
+    if n.how == "reply":
+        how = f"reply to message {n.reply_to}"
+    else:
+        how = f"on its own ({notices.WHY_ALONE.get(n.how or '', n.how or 'unknown')})"
+    return f"told {n.destination} {_utc(n.sent_at)}: {how}"
 
 
 def _utc(when: datetime) -> str:
