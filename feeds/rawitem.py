@@ -17,6 +17,7 @@ outlets write them) do not stop it: expat is told the DTD is external and unread
 """
 
 import codecs
+import contextlib
 import hashlib
 import re
 import xml.parsers.expat as expat
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.records import ParsedArticle
+from core.records import ParsedArticle, RawItem
 from feeds.decode import CP1251, charset_of, content_decoded
 from feeds.identity import url_key
 from feeds.records import FetchedFeed
@@ -33,15 +34,6 @@ MAX_ITEM = 1024 * 1024  # bytes; an item past this (a whole book in content:enco
 _ITEMS = {"item", "entry"}
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _LATIN1 = {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "us-ascii"}
-
-
-@dataclass(frozen=True, slots=True)
-class RawItem:
-    """One item's markup: `xml` decoded in the feed's encoding, and the SHA-256 of its
-    bytes as served (for a UTF-8 feed, the same as of `xml` in UTF-8)."""
-
-    xml: str
-    sha256: str
 
 
 def raw_items(fetched: FetchedFeed, articles: Sequence[ParsedArticle]) -> dict[str, RawItem]:
@@ -148,10 +140,8 @@ def _slices(body: bytes, override: str | None) -> list[_Item]:
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
-    try:
+    with contextlib.suppress(expat.ExpatError, ValueError):  # keep the items done before it
         parser.Parse(_characters_only(body), True)
-    except (expat.ExpatError, ValueError):
-        pass  # keep the items completed before the error
     return items
 
 
