@@ -34,6 +34,7 @@ The rule: `entries` returns None, and the caller uses feedparser, for
   name differently from its start tag (a prefix redeclared inside it).
 """
 
+import contextlib
 import pyexpat
 import re
 from typing import Any
@@ -177,10 +178,8 @@ def _fixed(text: str) -> str:
     again, and windows-1252's characters in the C1 range take their real place."""
     if text.isascii():
         return text
-    try:
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        pass
     # translate() looks up every character: only worth it when one is in the table
     return text.translate(_cp1252) if _C1.search(text) else text
 
@@ -262,7 +261,8 @@ class _Reader:
         attrs = self._attributes(attributes) if attributes else {}
         self._track_base(attrs)
         if self.incontent:
-            raise _Refused(f"an element inside a text element: <{tag}>")  # markup inside a text element: feedparser's inline XHTML
+            # feedparser reads markup inside a text element as inline XHTML
+            raise _Refused(f"an element inside a text element: <{tag}>")
         prefix, _, suffix = tag.partition(":") if ":" in tag else ("", "", tag)
         if suffix in ("math", "svg"):
             raise _Refused(f"<{suffix}>")  # feedparser declares their namespaces anew
@@ -286,7 +286,8 @@ class _Reader:
     def end(self, name: str) -> None:
         frame = self.frames.pop()
         if self._tag(name, start=False) != self.tags.pop():
-            raise _Refused(f"end tag named otherwise: </{name}>")  # feedparser would call another end handler
+            # feedparser would call another end handler than the start's
+            raise _Refused(f"end tag named otherwise: </{name}>")
         kind = frame.kind
         if kind != "none":
             getattr(self, "_end_" + kind)(frame)
@@ -506,9 +507,12 @@ class _Reader:
         self.incontent -= 1
         output = self._output(frame)
         type_ = frame.type
-        if not self.version.startswith("atom") and type_ == "text/plain":
-            if _FeedParserMixin.looks_like_html(output):
-                type_ = "text/html"
+        if (
+            not self.version.startswith("atom")
+            and type_ == "text/plain"
+            and _FeedParserMixin.looks_like_html(output)
+        ):
+            type_ = "text/html"
         output = _fixed(output)
         if -1 < self.title_depth <= self.depth:
             return

@@ -29,7 +29,7 @@ from feeds.records import FetchedFeed
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("TRIALWATCH_SHARED_DIR", REPO.parent / "shared")) / "fixtures" / "feeds"
+SHARED = Path(os.environ.get("TRIALWATCH_SHARED_DIR", REPO.parent / "shared")) / "fixtures/feeds"
 OUTLET = OutletForPoll(
     id="o", name="O", url="https://o.test/feed", lang="en", every=timedelta(minutes=15)
 )
@@ -45,7 +45,9 @@ def own_fixture_feeds() -> list[Path]:
 
 
 def shared_fixture_feeds() -> list[Path]:
-    return sorted(p for p in SHARED.glob("*") if p.suffix in FEED_SUFFIXES) if SHARED.is_dir() else []
+    if not SHARED.is_dir():
+        return []
+    return sorted(p for p in SHARED.glob("*") if p.suffix in FEED_SUFFIXES)
 
 
 def fetched(body: bytes, headers: dict[str, str] | None = None) -> FetchedFeed:
@@ -202,8 +204,7 @@ CASES = {
         "</description><title>b</title></item>"
     ),
     "media:title only": rss(
-        "<item><media:title>only the media title</media:title><link>https://o.test/m</link>"
-        "</item>"
+        "<item><media:title>only the media title</media:title><link>https://o.test/m</link></item>"
     ),
     "content before description": rss(
         "<item><title>a</title><content:encoded><![CDATA[<p>full <b>text</b></p>]]>"
@@ -238,7 +239,7 @@ CASES = {
         b'<?xml version="1.0"?><feed version="0.3" xmlns="http://purl.org/atom/ns#">'
         b'<title>T</title><entry><title>a</title><link rel="alternate" type="text/html" '
         b'href="https://o.test/a"/><id>tag:o,1</id><issued>2026-01-01T00:00:00Z</issued>'
-        b'<modified>2026-01-02T00:00:00Z</modified><summary>s</summary>'
+        b"<modified>2026-01-02T00:00:00Z</modified><summary>s</summary>"
         b'<content type="text/html" mode="escaped">&lt;p&gt;c&lt;/p&gt;</content></entry></feed>'
     ),
     "undeclared latin-1": (
