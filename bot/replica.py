@@ -120,7 +120,8 @@ class Replica:
     async def defer_alerts(self) -> None:
         """One `send_alerts` per destination with urgent alerts waiting."""
         ids = [d.id for d in self.app.destinations]
-        for destination in shared.alerts_waiting(self.app.engine, ids):
+        waiting = await asyncio.to_thread(shared.alerts_waiting, self.app.engine, ids)
+        for destination in waiting:
             await self.defer(
                 "send_alerts",
                 f"send:{destination}",
@@ -136,7 +137,7 @@ class Replica:
             scheduled = digest_slot(d, now, DIGEST_GRACE)
             if scheduled is not None:
                 due[(d.id, slot_name(d, scheduled))] = d
-        done = shared.digests_done(self.app.engine, list(due))
+        done = await asyncio.to_thread(shared.digests_done, self.app.engine, list(due))
         for destination, slot in sorted(due.keys() - done):
             await self.defer(
                 "send_digest",
@@ -182,7 +183,8 @@ async def poll_outlet(context: procrastinate.JobContext, outlet_id: str) -> None
     replica, now = _replica(context), datetime.now(UTC)
     with _counted(replica):
         app = replica.app
-        outlet = shared.outlet_if_due(app.engine, outlet_id, now)
+        # Storage calls run in a thread: the loop keeps the other tasks' fetches moving.
+        outlet = await asyncio.to_thread(shared.outlet_if_due, app.engine, outlet_id, now)
         if outlet is None:
             return  # polled by another replica within its interval, or removed
         result = await poll_one(app.cycle_deps(), outlet, now)
@@ -221,8 +223,9 @@ async def housekeeping(context: procrastinate.JobContext) -> None:
     replica = _replica(context)
     app, now = replica.app, datetime.now(UTC)
     with _counted(replica):
-        await services.announce_changes(app, refresh_health(app.engine, now))
-        monitor.cycle_finished(app.engine, now)
+        changes = await asyncio.to_thread(refresh_health, app.engine, now)
+        await services.announce_changes(app, changes)
+        await asyncio.to_thread(monitor.cycle_finished, app.engine, now)
 
 
 @tasks.periodic(cron="7 * * * *")
@@ -291,13 +294,14 @@ async def _tick(replica: Replica) -> None:
     app, now = replica.app, datetime.now(UTC)
     async with _tracked(app):
         await services.reload_config_if_changed(app, now)
-        await replica.defer_polls(shared.due_unqueued(app.engine, now, "poll:"))
+        due = await asyncio.to_thread(shared.due_unqueued, app.engine, now, "poll:")
+        await replica.defer_polls(due)
         await replica.defer_alerts()
         await replica.defer_digests(now)
         await replica.defer("housekeeping", "housekeeping", "housekeeping")
         await take_over(replica)
         done, replica.done = replica.done, 0
-        shared.beat(app.engine, replica.id, now, tasks_done=done)
+        await asyncio.to_thread(shared.beat, app.engine, replica.id, now, tasks_done=done)
 
 
 def build_clock(replica: Replica) -> AsyncIOScheduler:

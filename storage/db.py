@@ -6,7 +6,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Insert, event, inspect, text
+from sqlalchemy import Connection, Engine, Insert, Table, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -128,10 +128,13 @@ def init_db(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def insert_new(session: Session, model: type[Any]) -> Insert:
-    """`INSERT … ON CONFLICT DO NOTHING` (PostgreSQL and SQLite): a row whose unique
-    keys are already stored is skipped, so a retried or concurrent insert adds nothing
-    twice and raises no unique violation. RETURNING gives only the rows inserted."""
-    if session.get_bind().dialect.name == "postgresql":
+def insert_new(where: Session | Connection, model: type[Any] | Table) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` (PostgreSQL and SQLite) into a model's table
+    (or a Core table, for executemany without the ORM), for the database of `where`:
+    a row whose unique keys are already stored is skipped, so a retried or concurrent
+    insert adds nothing twice and raises no unique violation. RETURNING gives only the
+    rows inserted."""
+    dialect = where.dialect if isinstance(where, Connection) else where.get_bind().dialect
+    if dialect.name == "postgresql":
         return postgresql.insert(model).on_conflict_do_nothing()
     return sqlite.insert(model).on_conflict_do_nothing()
