@@ -1,9 +1,11 @@
 """The HTTP adapter, against a real outlet server on 127.0.0.1."""
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import stamina
 
 from core.records import OutletForPoll
 from feeds.fetch import (
@@ -12,6 +14,7 @@ from feeds.fetch import (
     fetch_all,
     fetch_one,
     interleave_hosts,
+    log_retry,
     make_client,
 )
 from feeds.localserver import Canned, OutletServer
@@ -53,6 +56,32 @@ async def test_server_errors_are_retried_client_errors_are_not(
     assert gone.error is not None and "HTTP 404" in str(gone.error)
     assert len(outlet_server.requests_for("down")) == 3
     assert len(outlet_server.requests_for("gone")) == 1
+
+
+async def test_a_retry_that_succeeds_gives_the_feed(
+    outlet_server: OutletServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After a 502 the GET is tried again; its answer is the result, and the retry
+    warning names the outlet, the attempt and the cause."""
+    outlet_server.canned["/flaky.xml"] = Canned(status=502)
+
+    def recover(details: stamina.instrumentation.RetryDetails) -> None:
+        outlet_server.canned.pop("/flaky.xml", None)  # the outlet is back
+
+    feed = outlet_server.root / "flaky.xml"
+    feed.write_bytes(b"<rss version='2.0'><channel/></rss>")
+    stamina.instrumentation.set_on_retry_hooks([log_retry, recover])
+    try:
+        with caplog.at_level(logging.WARNING, logger="feeds.fetch"):
+            async with make_client() as client:
+                result = await fetch_one(client, outlet(outlet_server.url("flaky.xml")))
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(None)
+    assert result.error is None and result.feed is not None and result.feed.status == 200
+    assert result.feed.body.startswith(b"<rss")
+    assert len(outlet_server.requests_for("flaky.xml")) == 2
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "feeds.fetch"]
+    assert warning.startswith("o: retry 1 in ") and "HTTP 502" in warning
 
 
 async def test_retry_after_is_honoured(outlet_server: OutletServer) -> None:
