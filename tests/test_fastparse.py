@@ -327,7 +327,8 @@ def test_urls_resolve_as_feedparser_resolves_them(base: str, uri: str) -> None:
 HTML_PIECES = st.sampled_from(
     [
         "<p>", "</p>", "<P class='x'>", "<br/>", "<br />", "<BR>", "</br>",
-        "<a href=\"/x?a=1&b=2\">", "</a>", "<a href=x>", "<a href=x/>", "<img src='i.png' alt=\"a > b\"/>", "<div\n id=d>",
+        "<a href=\"/x?a=1&b=2\">", "</a>", "<a href=x>", "<a href=x/>",
+        "<img src='i.png' alt=\"a > b\"/>", "<div\n id=d>",
         "</div >", "</p class=x>", "</p/>", "<script>x<p></script>", "<style>p{}</style>",
         "<iframe src=v></iframe>", "<object>o</object>", "<template><p>t</p></template>",
         "<o:p>", "</o:p>", "<rubber stamp>", "R<D>", "<!-- c -->", "<![CDATA[x]]>", "<?pi?>",
