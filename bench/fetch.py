@@ -8,9 +8,10 @@ several loopback addresses, polls them once to learn their ETags, then times
 all-304 polls, round-robin in one process, case after case within each run:
 
 - aiohttp: the raw client, the same connection limits, GET + read, nothing else;
-- httpx floor: `httpx.AsyncClient` over httpx-aiohttp's `AiohttpTransport` (same
-  aiohttp session settings as trialwatch), one `client.get` per feed, no retries,
-  no deadline, no records: what any code keeping httpx's API pays at least;
+- httpx floor: trialwatch's client settings (`make_client`: headers, timeouts,
+  redirects) over httpx-aiohttp's plain `AiohttpTransport` and the same aiohttp
+  limits, one `client.get(url_string)` per feed, no retries, no deadline, no
+  records: what code keeping httpx's API pays at least;
 - trialwatch: `feeds.fetch.fetch_all` over `make_client()`, results consumed;
 - baseline (with --baseline REV): feeds/fetch.py as it was at git revision REV,
   run the same way, for a before/after ratio taken side by side.
@@ -85,7 +86,7 @@ async def httpx_floor(outlets: list[OutletForPoll]) -> int:
             seen[0] += response.status_code == 304
 
     session = aiohttp.ClientSession(connector=connector(), cookie_jar=aiohttp.DummyCookieJar())
-    async with httpx.AsyncClient(transport=AiohttpTransport(client=session)) as client:
+    async with fetch.make_client(transport=AiohttpTransport(client=session)) as client:
         await asyncio.gather(*(worker(client) for _ in range(fetch.CONCURRENCY)))
     return seen[0]
 

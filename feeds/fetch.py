@@ -269,19 +269,25 @@ async def _get(client: httpx.AsyncClient, outlet: OutletForPoll) -> FetchedFeed:
         headers["If-None-Match"] = outlet.etag
     if outlet.last_modified:
         headers["If-Modified-Since"] = outlet.last_modified
-    async with client.stream("GET", _parsed_url(outlet.url), headers=headers) as response:
-        if response.status_code in _TRANSIENT_STATUS:
+    request = client.build_request("GET", _parsed_url(outlet.url), headers=headers)
+    response = await client.send(request, stream=True)  # `client.stream` without its wrapper
+    try:
+        status = response.status_code
+        if status in _TRANSIENT_STATUS:
             raise _RetryableStatus(await _status_error(outlet, response))
-        if response.status_code >= 400:
+        if status >= 400:
             raise await _status_error(outlet, response)
-        body = b""
-        if response.status_code != 304:
-            body = await _read_capped(response, outlet)
+        if status == 304:  # most polls: nothing to read, nothing to parse
+            body, kept = b"", {}
+        else:
+            body, kept = await _read_capped(response, outlet), dict(response.headers.items())
+    finally:
+        await response.aclose()
     return FetchedFeed(
         outlet=outlet,
-        status=response.status_code,
+        status=status,
         body=body,
-        headers=dict(response.headers),
+        headers=kept,
         etag=response.headers.get("ETag") or outlet.etag,
         last_modified=response.headers.get("Last-Modified") or outlet.last_modified,
         moved_to=_moved_to(response),
