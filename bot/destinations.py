@@ -146,6 +146,19 @@ def digest_due(destination: Destination, last_sent: datetime, now: datetime) -> 
     return scheduled is not None and scheduled > last_sent
 
 
+def digest_slot(destination: Destination, now: datetime, grace: timedelta) -> datetime | None:
+    """The scheduled digest time (moved past quiet hours, as in `digest_due`) that has
+    come at `now` and is at most `grace` old: what a clock firing now stands for, the
+    same instant whichever process reads the clock. None when there is none, when the
+    destination takes no digest (urgent_only) or it is quiet now."""
+    if destination.filter.urgent_only or is_quiet(destination, now):
+        return None
+    scheduled = last_digest_time(destination, now)
+    if scheduled is None or now - scheduled > grace:
+        return None
+    return scheduled
+
+
 def _after_quiet(destination: Destination, when: datetime) -> datetime:
     if destination.quiet is None or not is_quiet(destination, when):
         return when

@@ -1,14 +1,13 @@
-"""Where messages go: a Telegram chat, or the console when there is no token."""
+"""Where messages go: a Telegram chat. The interface and the console (no token) are in
+`bot.notifier`, which imports no Telegram library: the monitor starts without it."""
 
 import asyncio
 import html
 import logging
 import os
 import re
-import sys
-from typing import Protocol, TextIO
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -23,6 +22,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.bounds import clip
+from bot.notifier import ConsoleNotifier, Notifier, Posted
 from bot.render import to_plain
 from core.errors import DeliveryError, MessageRefused
 
@@ -33,23 +33,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]*>")
 NETWORK_RETRIES = 3
-
-
-class Notifier(Protocol):
-    async def send(self, text_html: str, *, silent: bool = False) -> None:
-        """Deliver one message or raise `DeliveryError`; return only when accepted.
-        `silent`: no notification sound (the digest)."""
-
-
-class ConsoleNotifier:
-    """Console mode: print what would be sent, as plain text."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
-
-    async def send(self, text_html: str, *, silent: bool = False) -> None:
-        print("─" * 60, file=self.stream)
-        print(to_plain(text_html), file=self.stream, flush=True)
+__all__ = ["ConsoleNotifier", "Notifier", "Posted", "TelegramNotifier", "greet", "make_bot"]
 
 
 def make_bot(token: str, base_url: str | None = None, *, timeout: float = 10.0) -> ExtBot[int]:
@@ -116,22 +100,40 @@ class TelegramNotifier:
         self.backoff = backoff  # seconds before the first retry of a network error; doubles
         self.setting = setting  # the variable to fix when the chat is wrong
 
-    async def send(self, text_html: str, *, silent: bool = False) -> None:
+    async def send(
+        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
+    ) -> Posted:
+        # allow_sending_without_reply: an original deleted meanwhile must not keep
+        # the notice out ("message to be replied not found"); it goes out on its own.
+        reply = (
+            ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
         try:
-            await self._send_html(text_html, silent=silent)
+            message = await self._send_html(text_html, silent=silent, reply=reply)
         except TelegramError as e:
             raise self._error(e) from None
+        replied = message.reply_to_message
+        return Posted(
+            str(self.chat_id),
+            self.topic,
+            message.message_id,
+            replied.message_id if replied is not None else None,
+        )
 
-    async def _send_html(self, text_html: str, *, silent: bool) -> None:
+    async def _send_html(
+        self, text_html: str, *, silent: bool, reply: ReplyParameters | None
+    ) -> Message:
         try:
-            await self._send_retrying(text_html, ParseMode.HTML, silent)
+            return await self._send_retrying(text_html, ParseMode.HTML, silent, reply)
         except BadRequest as e:
             if is_chat_problem(e.message):
                 raise
             # Something in this message (markup, length, a link): send it reduced.
             log.warning("Telegram refused a message (%s); sending it as plain text", e.message)
             try:
-                await self._send_retrying(reduced(text_html), None, silent)
+                return await self._send_retrying(reduced(text_html), None, silent, reply)
             except BadRequest as again:
                 if is_chat_problem(again.message):
                     raise
@@ -140,19 +142,21 @@ class TelegramNotifier:
                     f"it is set aside: {clip(to_plain(text_html), 200)}"
                 ) from None
 
-    async def _send_retrying(self, text: str, parse_mode: str | None, silent: bool) -> None:
+    async def _send_retrying(
+        self, text: str, parse_mode: str | None, silent: bool, reply: ReplyParameters | None
+    ) -> Message:
         # BadRequest subclasses NetworkError but is permanent: never retry it.
         for attempt in range(NETWORK_RETRIES + 1):
             try:
-                await self.bot.send_message(
+                return await self.bot.send_message(
                     self.chat_id,
                     text,
                     message_thread_id=self.topic,
                     parse_mode=parse_mode,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                     disable_notification=silent,
+                    reply_parameters=reply,
                 )
-                return
             except (BadRequest, Forbidden, InvalidToken):
                 raise
             except RetryAfter as e:
@@ -170,6 +174,7 @@ class TelegramNotifier:
                 if attempt == NETWORK_RETRIES:
                     raise
                 await asyncio.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _error(self, e: Exception) -> DeliveryError:
         hint = ""

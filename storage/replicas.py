@@ -1,18 +1,55 @@
 """What replicas share besides the task queue: their heartbeats, the digests already
 sent, and whether an outlet is still due when its poll task starts. Stores; decides nothing."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Connection, Engine, text, update
 from sqlmodel import Session, col, select
 
 from core.records import OutletForPoll
 from storage.convert import aware
 from storage.db import insert_new
 from storage.errors import wrap_errors
-from storage.models import DigestRun, Outlet, Replica
+from storage.models import Delivery, DigestRun, Outlet, Replica
 from storage.outlets import for_poll
+
+
+@dataclass
+class SessionLock:
+    """A PostgreSQL session advisory lock `key` that one process at a time holds for as
+    long as it runs: the connection stays open while it is held, and a process that dies
+    loses the lock with its connection. PostgreSQL only."""
+
+    engine: Engine
+    key: int
+    held: bool = False
+    _connection: Connection | None = field(default=None, repr=False)
+
+    @wrap_errors
+    def take(self) -> bool:
+        """Try to take the lock, without waiting; True when this process holds it."""
+        if self.held:
+            return True
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        query = text("SELECT pg_try_advisory_lock(:key)")
+        self.held = bool(self._connection.execute(query, {"key": self.key}).scalar_one())
+        self._connection.commit()  # the lock outlives the transaction: idle, not in one
+        return self.held
+
+    @wrap_errors
+    def release(self) -> None:
+        """Give the lock up (a pooled connection must not keep it) and the connection back."""
+        if self._connection is None:
+            return
+        if self.held:
+            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            self._connection.commit()
+            self.held = False
+        self._connection.close()
+        self._connection = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +143,39 @@ def due_unqueued(engine: Engine, now: datetime, lock_prefix: str) -> list[str]:
     )
     with engine.connect() as connection:
         return list(connection.execute(query, {"now": now, "prefix": lock_prefix}).scalars())
+
+
+@wrap_errors
+def alerts_waiting(engine: Engine, destinations: Sequence[str]) -> list[str]:
+    """Which of `destinations` have urgent deliveries to send (unsent, not set aside):
+    those a send task is deferred for, in the order given."""
+    query = (
+        select(Delivery.destination)
+        .where(
+            col(Delivery.urgent),
+            col(Delivery.sent_at).is_(None),
+            col(Delivery.set_aside_at).is_(None),
+            col(Delivery.destination).in_(destinations),
+        )
+        .distinct()
+    )
+    with Session(engine) as session:
+        waiting = set(session.exec(query))
+    return [d for d in destinations if d in waiting]
+
+
+@wrap_errors
+def digests_done(engine: Engine, slots: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (destination, slot) pairs of `slots` have had their digest sent."""
+    if not slots:
+        return set()
+    query = select(DigestRun.destination, DigestRun.slot).where(
+        col(DigestRun.destination).in_({d for d, _ in slots}),
+        col(DigestRun.slot).in_({s for _, s in slots}),
+        col(DigestRun.done_at).is_not(None),
+    )
+    with Session(engine) as session:
+        return {(d, s) for d, s in session.exec(query)} & set(slots)
 
 
 @wrap_errors

@@ -13,6 +13,7 @@ from bot.destinations import (
     DestinationFilter,
     destinations_for,
     digest_due,
+    digest_slot,
     is_quiet,
     parse_destinations,
 )
@@ -206,6 +207,26 @@ def test_digest_times_and_quiet_hours() -> None:
     assert not digest_due(DESK, at(8, 0), at(6, 59, day=11))
     assert digest_due(DESK, at(8, 0), at(7, 0, day=11))  # quiet ended: the held digest
     assert not digest_due(DESK, at(7, 0, day=11), at(7, 30, day=11))
+
+
+def test_digest_slot_is_the_scheduled_time_whoever_reads_the_clock() -> None:
+    """Several clocks reading the time a little apart name the same digest: the scheduled
+    time (08:00), or the end of the quiet hours a digest time fell in (07:00 next day);
+    none while quiet, none once `grace` has passed, none for an urgent-only destination."""
+    from datetime import timedelta
+
+    hour = timedelta(hours=1)
+    assert digest_slot(DESK, at(7, 59), hour) == at(7, 0)  # the 22:30 one, held
+    assert digest_slot(DESK, at(8, 0), hour) == digest_slot(DESK, at(8, 40), hour) == at(8, 0)
+    assert digest_slot(DESK, at(9, 1), hour) is None  # more than an hour late
+    assert digest_slot(DESK, at(22, 31), hour) is None  # quiet: held
+    assert digest_slot(DESK, at(7, 0, day=11), hour) == at(7, 0, day=11)
+    assert digest_slot(DESK, at(7, 30, day=11), hour) == at(7, 0, day=11)
+    urgent_only = replace(DESK, filter=DestinationFilter(urgent_only=True))
+    assert digest_slot(urgent_only, at(8, 0), hour) is None
+    west = replace(DESK, timezone="Asia/Tokyo", quiet=None)  # 08:00 there is 04:00 here
+    assert digest_slot(west, at(4, 0), hour) == at(4, 0)
+    assert digest_slot(west, at(8, 0), hour) is None
 
 
 def test_shipped_example_is_valid() -> None:
