@@ -148,3 +148,24 @@ def _wait_until_blocked(engine: Engine, batch: object) -> None:
                 return
             time.sleep(0.05)
     raise AssertionError("the batch never waited for the other writer's row")
+
+
+def test_a_word_too_long_for_the_index_leaves_the_rest_searchable(store: Engine) -> None:
+    """A feed that pastes an encoded blob into its text (one 3,000-letter "word",
+    longer than PostgreSQL keeps in an index) is stored, and found by its words."""
+    blob = "QmFzZTY0" * 375
+    article = ParsedArticle(
+        "https://steppe.test/blob",
+        "https://steppe.test/blob",
+        None,
+        "Hearing in Aktobe",
+        f"The court in Aktobe heard the case. {blob} The hearing ends Friday.",
+        None,
+        NOW,
+    )
+    articles.apply_many(
+        store,
+        [(OutletUpdate("steppe", NOW, NOW + EVERY), [ArticleIntent(article, "en", (), False)])],
+    )
+    with store.connect() as connection:
+        assert len(find_articles(connection, words=["aktob", "friday"])) == 1
