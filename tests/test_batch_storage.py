@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from bot.services import sync_outlets
 from core.records import ArticleIntent, Counts, Match, OutletConfig, OutletUpdate, ParsedArticle
-from matchers.searchkeys import name_prefixes
+from matchers.searchkeys import name_keys, name_prefixes, query_terms, search_doc
 from storage import articles
 from storage.db import init_db, make_engine
 from storage.search import INDEX_TABLES, find_articles
@@ -169,3 +169,31 @@ def test_a_word_too_long_for_the_index_leaves_the_rest_searchable(store: Engine)
     )
     with store.connect() as connection:
         assert len(find_articles(connection, words=["aktob", "friday"])) == 1
+
+
+def test_index_entries_made_by_earlier_versions_are_still_found(store: Engine) -> None:
+    """PostgreSQL databases indexed by earlier versions (words parsed by
+    to_tsvector('simple', …)) answer the same searches without a reindex."""
+    if store.dialect.name != "postgresql":
+        pytest.skip("SQLite's index is written the same way as before")
+    title, text = "Приговор Тасболатову", "Суд в Таразе огласил приговор Ержану Тасболатову."
+    with store.begin() as connection:
+        article_id = connection.execute(
+            sa.text(
+                "INSERT INTO article (key, outlet_id, url, title, text, lang, seen_at) "
+                "VALUES ('https://oasis.test/old', 'oasis', 'https://oasis.test/old', "
+                ":title, :text, 'ru', :now) RETURNING id"
+            ),
+            {"title": title, "text": text, "now": NOW},
+        ).scalar_one()
+        connection.execute(
+            sa.text(
+                "INSERT INTO article_search (article_id, doc, names) VALUES "
+                "(:id, to_tsvector('simple', :doc), to_tsvector('simple', :names))"
+            ),
+            {"id": article_id, "doc": search_doc(title, text), "names": name_keys(title, text)},
+        )
+    with store.connect() as connection:
+        assert find_articles(connection, words=query_terms("приговор тараз")) == [article_id]
+        prefixes = name_prefixes("Тасболатов")
+        assert find_articles(connection, name_prefixes=prefixes) == [article_id]
