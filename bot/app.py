@@ -11,29 +11,30 @@ TRIALWATCH_ADMINS is set. Jobs, commands and the CLI call the same `bot.services
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
-from telegram.ext import ExtBot
 
-from bot import services
+from bot import memory, services
 from bot.admin import AdminReporter
-from bot.commands import build_commands, serve_commands
 from bot.config import config_stamp, load_compiled, poll_floor_problem
 from bot.context import App
-from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, greet, make_bot
+from bot.notifier import ConsoleNotifier, Notifier
 from bot.settings import Settings
 from core.errors import SettingsError
 from feeds.fetch import make_client
 from feeds.pages import PageFetcher
 from storage import monitor
 from storage.db import init_db, make_engine
+
+if TYPE_CHECKING:
+    from telegram.ext import ExtBot
 
 __all__ = ["App", "build_app", "build_scheduler", "open_engine", "run_forever"]
 
@@ -66,10 +67,6 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
         async with contextlib.AsyncExitStack() as stack:
             client = await stack.enter_async_context(make_client())
             bot, admin = (None, None) if notifier else await _telegram(settings, stack)
-            # What start-up built lives as long as the process (modules, the compiled
-            # watchlist: millions of objects at 10,000 people); keep the collector from
-            # scanning it again at every full collection (~1 s each at that size).
-            gc.freeze()
             yield App(
                 settings,
                 config,
@@ -86,12 +83,14 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
 
 async def _telegram(
     settings: Settings, stack: contextlib.AsyncExitStack
-) -> tuple[ExtBot[int] | None, Notifier | None]:
+) -> tuple["ExtBot[int] | None", Notifier | None]:
     """(the bot every destination is sent through, the admin chat's notifier), or
     (None, None) in console mode."""
     if settings.telegram_token is None:
         log.info("no TRIALWATCH_TELEGRAM_TOKEN: console mode, printing what would be sent")
         return None, None
+    from bot.notify import TelegramNotifier, greet, make_bot  # python-telegram-bot: with a token
+
     bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api)
     stack.push_async_callback(bot.shutdown)
     if problem := await greet(bot):
@@ -156,6 +155,7 @@ async def run_forever(app: App) -> None:
 
         await run_replica(app, stop)
         return
+    memory.settle()  # what start-up built lives as long as the process
     scheduler = build_scheduler(app)
     scheduler.start()
     commands = _start_commands(app, stop)
@@ -182,6 +182,8 @@ def _start_commands(app: App, stop: asyncio.Event) -> asyncio.Task[None] | None:
     if not settings.admin_ids:
         log.info("no TRIALWATCH_ADMINS: the bot's commands are off")
         return None
+    from bot.commands import build_commands, serve_commands
+
     application = build_commands(
         app, settings.telegram_token.get_secret_value(), settings.telegram_api, settings.admin_ids
     )
@@ -206,9 +208,12 @@ async def _let_jobs_finish(app: App) -> None:
 async def _poll_job(app: App, tick: timedelta) -> None:
     async with _tracked(app):
         now = datetime.now(UTC)  # one clock reading per cycle, as close to the tick as can be
-        await services.reload_config_if_changed(app, now)
-        await services.poll(app, now, tick=tick)
+        if await services.reload_config_if_changed(app, now):
+            memory.settle()  # the new matcher is long-lived too
+        report = await services.poll(app, now, tick=tick)
         monitor.cycle_finished(app.engine, datetime.now(UTC))
+        if report.results:
+            memory.release()  # the cycle's bodies and parsed articles are freed by now
 
 
 async def _evidence_job(app: App) -> None:

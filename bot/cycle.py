@@ -62,6 +62,7 @@ from feeds.health import state_changes
 from feeds.identity import new_articles
 from feeds.pages import PageFetcher
 from feeds.parse import parse
+from feeds.rawitem import raw_items
 from feeds.records import FetchResult, PollResult
 from matchers import Matcher
 from storage.articles import apply_many, articles_by_link, known_keys
@@ -226,6 +227,9 @@ def _poll_one(
         intents.append(
             route(article, outlet, analysis, deps.matcher.watchlist, now, deps.destinations)
         )
+    if any(i.matches for i in intents):  # evidence: each matched item's XML as served
+        raws = raw_items(feed, [i.article for i in intents if i.matches])
+        intents = [replace(i, raw=raws.get(i.article.key)) for i in intents]
     batch.add(after_success(outlet, feed, now, found_new=bool(new)), intents)
     matched = sum(1 for i in intents if i.deliverable)
     log.info("%s: %d items, %d new, %d matched", outlet.id, len(articles), len(new), matched)

@@ -89,7 +89,7 @@ def apply_many(
         store_first_sight(
             connection,
             [
-                (i, t.article.title, t.article.text, u.polled_at)
+                (i, t.article.title, t.article.text, u.polled_at, t.raw)
                 for i, u, t in inserted
                 if t.matches
             ],
