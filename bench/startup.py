@@ -247,6 +247,12 @@ def measure_starts(
                 start = run.wait_ready()
                 run.kill()
                 figures.starts.setdefault((tree, config, state), []).append(start)
+                print(
+                    f"  {tree} {config} {state}: ready {start.wall:.2f} s, "
+                    f"{start.cpu:.2f} s CPU, {start.rss:.0f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return figures
 
 
