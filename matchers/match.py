@@ -124,7 +124,6 @@ class Matcher:
         # Distinct text words seen so far, split by whether they can start a match:
         # the pre-scan of an article is then a few C-speed set operations.
         self._anchor_words: set[str] = set()
-        self._other_words: set[str] = set()
         self._weak_words: dict[str, set[int]] = {}  # word → second words it needs
         self._classified: set[str] = set()  # all of the above
         # Words a scan starts from (a capitalised form of a surname, a phrase's first
@@ -150,25 +149,25 @@ class Matcher:
 
         Only the words around the watched words found are read (`NearTokens`); the
         answer is the one `analyse_reference` gives."""
-        full, distinct = self._prescan(title, text)
-        if distinct is None:
+        full, distinct, found = self._prescan(title, text)
+        if not found:
             return Analysis(full, len(title), [], ())
-        tokens = NearTokens(full, self._starts(distinct))
+        tokens = NearTokens(full, self._starts(distinct, found))
         matches, occurrences = _Scan(self, full, len(title), tokens).run()
         return Analysis(full, len(title), matches, tuple(occurrences))
 
     def analyse_reference(self, title: str, text: str, lang: str | None = None) -> Analysis:
         """`analyse` the straightforward way, every token of the article tokenized
         and looked at (`AllTokens`): slower, kept to check `analyse` against."""
-        full, distinct = self._prescan(title, text)
-        if distinct is None:
+        full, _, found = self._prescan(title, text)
+        if not found:
             return Analysis(full, len(title), [], ())
         matches, occurrences = _Scan(self, full, len(title), AllTokens(full)).run()
         return Analysis(full, len(title), matches, tuple(occurrences))
 
-    def _prescan(self, title: str, text: str) -> tuple[str, set[str] | None]:
-        """(article text, its distinct words), or None for the words when no watched
-        surname, case or keyword word occurs in it (most articles)."""
+    def _prescan(self, title: str, text: str) -> tuple[str, set[str], set[str]]:
+        """(article text, its distinct words, those a scan may start from), the last
+        empty when no watched surname, case or keyword word occurs in it (most articles)."""
         if len(self._hits) > _CACHE_LIMIT:
             self._forget()  # between articles: the word sets below stay whole
         full = article_text(title, text)
@@ -176,14 +175,14 @@ class Matcher:
         if not self._classified.issuperset(distinct):
             for word in distinct - self._classified:
                 self._classify(word)
-        if distinct.isdisjoint(self._anchor_words) and not self._phrase_possible(distinct):
-            return full, None
-        return full, distinct
+        found = distinct & self._scan_words.keys()  # anchor and weak words among them
+        if found.isdisjoint(self._anchor_words) and not self._phrase_possible(distinct, found):
+            return full, distinct, set()
+        return full, distinct, found
 
     def _forget(self) -> None:
         self._hits.clear()
         self._anchor_words.clear()
-        self._other_words.clear()
         self._weak_words.clear()
         self._scan_words.clear()
         self._forms.clear()
@@ -220,24 +219,22 @@ class Matcher:
             self._anchor_words.add(raw)
         elif starts:  # starts only phrases of several words
             self._weak_words[raw] = {n for w in starts for n in index.phrase_next.get(w, ())}
-        else:
-            self._other_words.add(raw)
 
-    def _starts(self, distinct: set[str]) -> list[str]:
-        """The article's words a scan starts from: `prison` of `prison term` only
-        when a form of `term` is in the article too."""
+    def _starts(self, distinct: set[str], found: set[str]) -> list[str]:
+        """The article's words a scan starts from (of `found`): `prison` of `prison
+        term` only when a form of `term` is in the article too."""
         out = []
-        for word in distinct & self._scan_words.keys():
+        for word in found:
             needs = self._scan_words[word]
             if needs is None or any(not distinct.isdisjoint(self._forms.get(n, ())) for n in needs):
                 out.append(word)
         return out
 
-    def _phrase_possible(self, distinct: set[str]) -> bool:
+    def _phrase_possible(self, distinct: set[str], found: set[str]) -> bool:
         """Does a word that starts a phrase of several words occur with that phrase's
         second word? (Most articles with `prison` have no `term`.)"""
         needed: set[int] = set()
-        for word in distinct & self._weak_words.keys():
+        for word in found & self._weak_words.keys():
             needed |= self._weak_words[word]
         if not needed:
             return False

@@ -113,7 +113,10 @@ class NearTokens:
     def __init__(self, text: str, words: Iterable[str]) -> None:
         self.text = text
         self._starts = sorted(token for word in words for token in self._occurrences(word))
-        self._sentence_starts: list[int] | None = None
+        self._sentence_starts: list[int] = []  # as read so far: see `sentence`
+        self._ends = _ENDS.finditer(text)
+        self._ends_read = -1  # every sentence start at or before this offset is known
+        self._gap_read_to = -1
         # Token start → the token after (before) it, None at the end, as read so far.
         self._next: dict[int, Tok | None] = {}
         self._previous: dict[int, Tok | None] = {}
@@ -189,31 +192,34 @@ class NearTokens:
             self._previous[right[0]] = left
 
     def sentence(self, token: Tok) -> int:
-        if self._sentence_starts is None:
-            self._sentence_starts = self._find_sentence_starts()
+        # Sentence ends are read up to the token asked about (the scan asks in order).
+        if token[0] > self._ends_read:
+            self._read_ends(token[0])
         return bisect_right(self._sentence_starts, token[0])
 
-    def _find_sentence_starts(self) -> list[int]:
-        """Start offsets of the tokens that begin a sentence, the first one aside."""
-        text, found, read_to = self.text, [], -1
-        for m in _ENDS.finditer(text):
+    def _read_ends(self, until: int) -> None:
+        """Find the sentence starts (offsets of the tokens that begin a sentence, the
+        first one aside) up to offset `until` at least."""
+        text, found, read_to = self.text, self._sentence_starts, self._gap_read_to
+        for m in self._ends:
             kind = m.lastgroup
+            at = m.start()
             if kind == "long":
                 found.append(m.end())
-                continue
-            at = m.start()
-            if kind == "short":
+            elif kind == "short":
                 start = at - 2 if at >= 2 and _LETTERS.fullmatch(text, at - 2, at) else at - 1
                 if ends_sentence((start, at, text[start:at]), m.group()):
                     found.append(m.end())
-                continue
-            if at < read_to:
-                continue  # in a gap already read
-            # Read the words on both sides: the gap may hold more than this mark.
-            prev, after = self.before((at, at, "")), self.after((at, at, ""))
-            if after is None:
-                break
-            read_to = after[0]
-            if prev is not None and ends_sentence(prev, text[prev[1] : after[0]]):
-                found.append(after[0])
-        return found
+            elif at >= read_to:
+                # Read the words on both sides: the gap may hold more than this mark.
+                prev, after = self.before((at, at, "")), self.after((at, at, ""))
+                if after is None:
+                    break
+                read_to = after[0]
+                if prev is not None and ends_sentence(prev, text[prev[1] : after[0]]):
+                    found.append(after[0])
+            if m.end() > until:
+                self._ends_read = m.end()
+                self._gap_read_to = read_to
+                return
+        self._ends_read = len(text)

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from matchers import compile_watchlist, normalize, parse_watchlist
+from matchers import compile_watchlist, normalize, parse_watchlist, searchkeys
 from matchers.match import Analysis
 from matchers.tokens import AllTokens, NearTokens
 
@@ -108,3 +108,20 @@ def test_a_quoted_surname_is_found() -> None:
     matcher = MATCHERS[0]
     quoted = {m.entry_id for m in matcher.match("", "the so-called 'Kulekbayev case' was heard")}
     assert "kulekbayev" in quoted
+
+
+def name_keys_reference(title: str, text: str) -> str:
+    """`searchkeys.name_keys` the straightforward way: every word, keyed as it comes."""
+    keys: dict[str, None] = {}
+    for word in normalize.words(f"{title}\n{text}"):
+        if word[:1].isupper():
+            for key in normalize.skeletons(word):
+                if key:
+                    keys[key.lower()] = None
+    return " ".join(keys)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts, texts)
+def test_name_keys_remembered_per_word_are_the_same(title: str, text: str) -> None:
+    assert searchkeys.name_keys(title, text) == name_keys_reference(title, text)
