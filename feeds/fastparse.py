@@ -96,6 +96,8 @@ def read(body: bytes, headers: dict[str, str]) -> tuple[list[Entry] | None, str]
         return None, f"not well-formed: {e}"
     except _Refused as e:
         return None, str(e)
+    except Exception as e:  # a fault of ours: feedparser reads the feed, as it always could
+        return None, f"{FAILED}: {type(e).__name__}: {e}"
     return (reader.entries, "") if reader.entries else (None, "no items")
 
 
@@ -129,6 +131,9 @@ def _utf8(body: bytes) -> bytes | None:
     else:
         text = _UTF8_DECLARATION + "\n" + text
     return text.encode("utf-8")
+
+
+FAILED = "fast path failed"
 
 
 class _Refused(Exception):
