@@ -1,7 +1,9 @@
 """Replica benchmark: 1, 2 and 3 `trialwatch run` replicas polling many loopback outlets.
 
     python -m bench.replicas --postgres postgresql://postgres@127.0.0.1/DB \
-        [--feeds 3000] [--items 10] [--latency 100] [--replicas 1,2,3] [--seed 14]
+        [--outlets 3000] [--items 3] [--latency 100] [--replicas 0,1,2,3] [--seed 14]
+
+(`--replicas 0` is the baseline: one process in single mode.)
 
 DB is emptied (its public schema dropped) before each run. The outlets are served by
 `bench.server` in its own process with --latency ms added to every response. Measured,
@@ -12,9 +14,11 @@ per run, for two cycles over every outlet (the clock finds them all due at once)
 
 Time per cycle runs from the first outlet stored to the last (start-up excluded).
 Database load in the cycle's window comes from `pg_stat_database` (transactions
-committed, rows read, rows written); CPU is the replicas' own user+system seconds.
-Baseline in the same run: one process in single mode (`trialwatch run --once`, no task
-queue), which is how trialwatch ran before replicas.
+committed, rows read, rows written: this database only) and from the CPU seconds of
+the PostgreSQL backends serving this database (/proc, sampled at the cycle's ends); CPU
+is the trialwatch processes' own user+system seconds. The load average is printed with
+each run: other work on the machine shows there. Baseline in the same run: one process
+in single mode (`trialwatch run --once`, no task queue), how trialwatch ran before replicas.
 """
 
 import argparse
@@ -40,6 +44,10 @@ STATS = (
     "SELECT xact_commit, tup_returned + tup_fetched, tup_inserted + tup_updated + tup_deleted "
     "FROM pg_stat_database WHERE datname = current_database()"
 )
+BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid()"
+)
 
 
 @dataclass
@@ -49,6 +57,13 @@ class Cycle:
     rows_read: int
     rows_written: int
     cpu: float
+    db_cpu: float  # PostgreSQL backends serving this database
+
+    def __str__(self) -> str:
+        return (
+            f"{self.seconds:.1f} s, {self.commits} commits, {self.rows_read} rows read, "
+            f"{self.rows_written} written, CPU {self.cpu:.1f} s, PostgreSQL CPU {self.db_cpu:.1f} s"
+        )
 
 
 def reset(engine: Engine) -> None:
@@ -75,13 +90,29 @@ def db_stats(engine: Engine, *, settle: bool = False) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+def cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 once it has gone)."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return 0.0
+
+
 def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
+    return sum(cpu_of(pid) for pid in pids)
+
+
+def backend_cpu(engine: Engine) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to this database."""
+    with engine.connect() as connection:
+        pids = list(connection.execute(text(BACKENDS)).scalars())
+    return {pid: cpu_of(pid) for pid in pids}
+
+
+def db_cpu_since(engine: Engine, before: dict[int, float]) -> float:
+    """CPU the backends used since `before` (a backend that started since counts whole;
+    one that ended since is lost: the pools keep theirs for the run)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in backend_cpu(engine).items())
 
 
 def measure(
@@ -96,13 +127,15 @@ def measure(
     start-up excluded)."""
     while polled(engine, since) == 0:
         time.sleep(0.02)
-    started, cpu0 = time.monotonic(), cpu_seconds(pids)
+    started, cpu0, backends = time.monotonic(), cpu_seconds(pids), backend_cpu(engine)
     before = before or db_stats(engine)
     while polled(engine, since) < feeds:
-        time.sleep(0.05)
+        time.sleep(0.2)
     seconds, cpu = time.monotonic() - started, cpu_seconds(pids) - cpu0
+    db_cpu = db_cpu_since(engine, backends)
     after = db_stats(engine, settle=True)
-    return Cycle(seconds, *(a - b for a, b in zip(after, before, strict=True)), cpu)
+    deltas = (a - b for a, b in zip(after, before, strict=True))
+    return Cycle(seconds, *deltas, cpu, db_cpu)
 
 
 @contextlib.contextmanager
@@ -143,10 +176,10 @@ def run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", required=True, help="a database this bench may empty")
-    parser.add_argument("--feeds", type=int, default=3000)
-    parser.add_argument("--items", type=int, default=10)
+    parser.add_argument("--outlets", "--feeds", dest="feeds", type=int, default=3000)
+    parser.add_argument("--items", type=int, default=3, help="items per feed")
     parser.add_argument("--latency", type=int, default=100, help="ms added to every response")
-    parser.add_argument("--replicas", default="1,2,3")
+    parser.add_argument("--replicas", default="0,1,2,3", help="0: single mode (the baseline)")
     parser.add_argument("--concurrency", type=int, default=20, help="tasks at once per replica")
     parser.add_argument("--hosts", type=int, default=25, help="loopback addresses serving")
     parser.add_argument("--seed", type=int, default=14)
@@ -154,9 +187,11 @@ def main() -> None:
     args = parser.parse_args()
     counts = [int(n) for n in args.replicas.split(",")]
     print(
-        f"inputs: {args.feeds} feeds × {args.items} items, {args.latency} ms latency, "
+        f"inputs: {args.feeds} outlets × {args.items} items, {args.latency} ms latency, "
         f"{args.hosts} loopback addresses, seed {args.seed}, replica concurrency "
-        f"{args.concurrency}, {os.cpu_count()} cores"
+        f"{args.concurrency}, runs {counts} (0: single mode), {os.cpu_count()} cores, "
+        f"load average {load()}",
+        flush=True,
     )
     engine = make_engine(args.postgres)
     hosts = [f"127.0.0.{i + 1}" for i in range(args.hosts)]
@@ -187,26 +222,42 @@ def main() -> None:
                 "TRIALWATCH_DIGEST_AT": "03:33",
             }
             rows = []
-            for replicas in [0, *counts]:
+            for replicas in counts:
+                load_before = load()
                 first, second = run(engine, env, replicas, args.feeds, args.log or Path(tmp, "log"))
                 rows.append((replicas, first, second))
                 label = "single" if replicas == 0 else f"{replicas} replica(s)"
-                print(f"{label}: cycle 1 {first}, cycle 2 {second}", flush=True)
+                print(
+                    f"{label}: cycle 1 {first}, cycle 2 {second}, "
+                    f"load average {load_before} → {load()}",
+                    flush=True,
+                )
     engine.dispose()
-    base = rows[0][1:]
-    print(
-        "\n| processes | cycle 1 (new) s | ×single | cycle 2 (304) s | ×single "
-        "| commits c1/c2 | rows written c1 | rows read c1/c2 | CPU s c1/c2 |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(table(rows, args.feeds))
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def table(rows: list[tuple[int, Cycle, Cycle]], outlets: int) -> str:
+    """The README's table: per cycle, seconds, outlets a second, commits per outlet, rows
+    written, CPU seconds of trialwatch and of PostgreSQL."""
+    lines = [
+        "\n| processes | cycle 1 (new) s | outlets/s | cycle 2 (304) s | outlets/s "
+        "| commits per outlet c1/c2 | rows written c1 | CPU s c1/c2 | PostgreSQL CPU s c1/c2 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for replicas, first, second in rows:
         label = "1, single mode" if replicas == 0 else f"{replicas} replica(s)"
-        print(
-            f"| {label} | {first.seconds:.1f} | {base[0].seconds / first.seconds:.2f} "
-            f"| {second.seconds:.1f} | {base[1].seconds / second.seconds:.2f} "
-            f"| {first.commits}/{second.commits} | {first.rows_written} "
-            f"| {first.rows_read}/{second.rows_read} | {first.cpu:.0f}/{second.cpu:.0f} |"
+        lines.append(
+            f"| {label} | {first.seconds:.1f} | {outlets / first.seconds:.0f} "
+            f"| {second.seconds:.1f} | {outlets / second.seconds:.0f} "
+            f"| {first.commits / outlets:.1f}/{second.commits / outlets:.1f} "
+            f"| {first.rows_written:,} | {first.cpu:.0f}/{second.cpu:.0f} "
+            f"| {first.db_cpu:.0f}/{second.db_cpu:.0f} |"
         )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

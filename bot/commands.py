@@ -60,10 +60,10 @@ async def help(update: Update, context: Context) -> None:
 
 
 async def status(update: Update, context: Context) -> None:
-    """/status: each outlet's health, the queue, the last poll cycle."""
-    app = _app(context)
-    view = services.status_view(app)
-    await _reply(update, replies.render_status(view, datetime.now(UTC), app.settings.tz))
+    """/status: each outlet's health, the queue, the last poll cycle, the replicas."""
+    app, now = _app(context), datetime.now(UTC)
+    view = services.status_view(app, now)
+    await _reply(update, replies.render_status(view, now, app.settings.tz))
 
 
 async def watchlist(update: Update, context: Context) -> None:
@@ -94,7 +94,9 @@ async def case(update: Update, context: Context) -> None:
         return
     await _reply(
         update,
-        replies.render_case(page.name, args[0], page.lines, page.page, page.pages, app.settings.tz),
+        replies.render_case(
+            page.name, args[0], page.lines, page.page, page.pages, app.settings.tz, page.changes
+        ),
     )
 
 

@@ -1,6 +1,6 @@
 """The files users edit, read from TRIALWATCH_CONFIG_DIR."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -8,11 +8,12 @@ from urllib.parse import urlsplit
 
 from bot.destinations import Destination, parse_destinations
 from bot.settings import Settings
+from bot.watchlist_cache import compiled_watchlist
 from core.errors import ConfigError, ConfigProblem
 from core.records import OutletConfig
 from feeds.decode import CP1251, charset_of
 from feeds.outlets import MIN_EVERY, parse_duration, parse_outlets
-from matchers import Watchlist, parse_watchlist
+from matchers import Matcher, Watchlist, parse_watchlist
 
 CONFIG_FILES = ("feeds.yaml", "watchlist.yaml")
 OPTIONAL_FILES = ("destinations.yaml",)
@@ -33,17 +34,42 @@ def load_config(
     """Read feeds.yaml, watchlist.yaml and, if present, destinations.yaml (whose digest
     times and time zone default to `digest_at` and `timezone`); raise `ConfigError`
     with every problem."""
+    return _load(config_dir, digest_at, timezone, lambda _, text, path: parse_watchlist(text, path))
+
+
+def load_compiled(settings: Settings) -> tuple[Config, Matcher]:
+    """`load_config_for(settings)` and its watchlist compiled, taken from the cache in
+    `settings.watchlist_cache_dir` when it holds this file (`bot.watchlist_cache`),
+    which also skips parsing it; `ConfigError` as `load_config`."""
+    compiled: list[Matcher] = []
+
+    def compile_cached(data: bytes, text: str, path: str) -> Watchlist:
+        compiled.append(compiled_watchlist(data, text, path, settings.watchlist_cache_dir))
+        return compiled[-1].watchlist
+
+    config = _load(settings.config_dir, settings.digest_times, settings.timezone, compile_cached)
+    return config, compiled[-1]
+
+
+# (file bytes, its text, its path) → the watchlist
+WatchlistReader = Callable[[bytes, str, str], Watchlist]
+
+
+def _load(
+    config_dir: Path, digest_at: Sequence[time], timezone: str, read_watchlist: WatchlistReader
+) -> Config:
     problems: list[ConfigProblem] = []
     outlets: list[OutletConfig] = []
     watchlist = Watchlist()
     for name in CONFIG_FILES:
         path = config_dir / name
         try:
-            text = read_config_text(path)
+            data = path.read_bytes()
+            text = decode_config(data, path)
             if name == "feeds.yaml":
                 outlets = parse_outlets(text, str(path))
             else:
-                watchlist = parse_watchlist(text, str(path))
+                watchlist = read_watchlist(data, text, str(path))
                 if not watchlist.entry_ids():
                     raise ConfigError([ConfigProblem(str(path), None, "", EMPTY_WATCHLIST)])
         except FileNotFoundError:
@@ -100,7 +126,11 @@ def read_config_text(path: Path) -> str:
     """A config file's text. UTF-8 (with or without a byte-order mark) is the only
     encoding accepted: anything else raises `ConfigError` naming the file, the
     encoding it looks like, and the fix."""
-    data = path.read_bytes()
+    return decode_config(path.read_bytes(), path)
+
+
+def decode_config(data: bytes, path: Path) -> str:
+    """`read_config_text` of bytes already read from `path`."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

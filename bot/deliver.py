@@ -1,7 +1,8 @@
 """Send the outbox: urgent alerts after each cycle, the digest on schedule.
 
 A delivery is marked sent only after Telegram accepted the message that holds
-it, so a crash or a refusal leaves it queued for the next attempt.
+it, so a crash or a refusal leaves it queued for the next attempt; it keeps the
+message's id, so a later change notice (bot.research.evidence) can reply to it.
 """
 
 import logging
@@ -87,7 +88,7 @@ async def _send_in_order(
     set_aside: list[MessageRefused] = []
     for index, message in enumerate(messages):
         try:
-            await notifier.send(message.html, silent=message.silent)
+            posted = await notifier.send(message.html, silent=message.silent)
         except MessageRefused as e:
             # This message, not the chat: set it aside so it never holds later ones back.
             log.error("%s (deliveries %s)", e, list(message.delivery_ids))
@@ -101,7 +102,17 @@ async def _send_in_order(
             # The chat refuses (or Telegram is unreachable): keep the order, later
             # messages wait for this one.
             return Sent(sent, e, tuple(set_aside))
-        outbox.mark_sent(engine, message.delivery_ids, now)
+        if posted is None:
+            outbox.mark_sent(engine, message.delivery_ids, now)
+        else:  # where it went: a change notice about these articles replies to it
+            outbox.mark_sent(
+                engine,
+                message.delivery_ids,
+                now,
+                chat=posted.chat,
+                topic=posted.topic,
+                message_id=posted.message_id,
+            )
         sent += len(message.delivery_ids)
         log.info(
             "sent %s %d/%d to %s: %d articles (%d so far)",

@@ -6,9 +6,10 @@ import logging
 import os
 import re
 import sys
+from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -35,10 +36,25 @@ _TAG = re.compile(r"<[^>]*>")
 NETWORK_RETRIES = 3
 
 
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Where Telegram put an accepted message: the chat as configured (-100… or
+    @name), the forum topic, its message id, and the message it replies to, if any."""
+
+    chat: str
+    topic: int | None
+    message_id: int
+    reply_to: int | None = None
+
+
 class Notifier(Protocol):
-    async def send(self, text_html: str, *, silent: bool = False) -> None:
-        """Deliver one message or raise `DeliveryError`; return only when accepted.
-        `silent`: no notification sound (the digest)."""
+    async def send(
+        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
+    ) -> Posted | None:
+        """Deliver one message or raise `DeliveryError`; return only when accepted, with
+        where it went (None: not Telegram, e.g. the console). `silent`: no notification
+        sound (the digest). `reply_to`: a message id in the same chat to reply to; if
+        Telegram no longer has it, the message goes out as a plain one."""
 
 
 class ConsoleNotifier:
@@ -47,9 +63,12 @@ class ConsoleNotifier:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
 
-    async def send(self, text_html: str, *, silent: bool = False) -> None:
+    async def send(
+        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
+    ) -> Posted | None:
         print("─" * 60, file=self.stream)
         print(to_plain(text_html), file=self.stream, flush=True)
+        return None
 
 
 def make_bot(token: str, base_url: str | None = None, *, timeout: float = 10.0) -> ExtBot[int]:
@@ -116,22 +135,40 @@ class TelegramNotifier:
         self.backoff = backoff  # seconds before the first retry of a network error; doubles
         self.setting = setting  # the variable to fix when the chat is wrong
 
-    async def send(self, text_html: str, *, silent: bool = False) -> None:
+    async def send(
+        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
+    ) -> Posted:
+        # allow_sending_without_reply: an original deleted meanwhile must not keep
+        # the notice out ("message to be replied not found"); it goes out on its own.
+        reply = (
+            ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if reply_to is not None
+            else None
+        )
         try:
-            await self._send_html(text_html, silent=silent)
+            message = await self._send_html(text_html, silent=silent, reply=reply)
         except TelegramError as e:
             raise self._error(e) from None
+        replied = message.reply_to_message
+        return Posted(
+            str(self.chat_id),
+            self.topic,
+            message.message_id,
+            replied.message_id if replied is not None else None,
+        )
 
-    async def _send_html(self, text_html: str, *, silent: bool) -> None:
+    async def _send_html(
+        self, text_html: str, *, silent: bool, reply: ReplyParameters | None
+    ) -> Message:
         try:
-            await self._send_retrying(text_html, ParseMode.HTML, silent)
+            return await self._send_retrying(text_html, ParseMode.HTML, silent, reply)
         except BadRequest as e:
             if is_chat_problem(e.message):
                 raise
             # Something in this message (markup, length, a link): send it reduced.
             log.warning("Telegram refused a message (%s); sending it as plain text", e.message)
             try:
-                await self._send_retrying(reduced(text_html), None, silent)
+                return await self._send_retrying(reduced(text_html), None, silent, reply)
             except BadRequest as again:
                 if is_chat_problem(again.message):
                     raise
@@ -140,19 +177,21 @@ class TelegramNotifier:
                     f"it is set aside: {clip(to_plain(text_html), 200)}"
                 ) from None
 
-    async def _send_retrying(self, text: str, parse_mode: str | None, silent: bool) -> None:
+    async def _send_retrying(
+        self, text: str, parse_mode: str | None, silent: bool, reply: ReplyParameters | None
+    ) -> Message:
         # BadRequest subclasses NetworkError but is permanent: never retry it.
         for attempt in range(NETWORK_RETRIES + 1):
             try:
-                await self.bot.send_message(
+                return await self.bot.send_message(
                     self.chat_id,
                     text,
                     message_thread_id=self.topic,
                     parse_mode=parse_mode,
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                     disable_notification=silent,
+                    reply_parameters=reply,
                 )
-                return
             except (BadRequest, Forbidden, InvalidToken):
                 raise
             except RetryAfter as e:
@@ -170,6 +209,7 @@ class TelegramNotifier:
                 if attempt == NETWORK_RETRIES:
                     raise
                 await asyncio.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _error(self, e: Exception) -> DeliveryError:
         hint = ""

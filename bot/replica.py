@@ -11,6 +11,10 @@ Each replica keeps the clock with APScheduler and runs a procrastinate worker:
                      time zone and quiet hours) and is not yet recorded as sent
                    → defer housekeeping()                        lock: one at a time
                    → take over the jobs of replicas silent for a lease
+    always         → the replica holding a PostgreSQL advisory lock answers the bot's
+                     commands (/status lists the replicas); another takes over if it dies
+    every hour     → remove_old_jobs()                           procrastinate's periodic task
+                     (deferred once across replicas): finished jobs older than 3 days go
 
 Queueing locks let at most one waiting job exist per key, so three clocks firing the same
 tick enqueue one poll per outlet; locks make jobs with the same key run one after
@@ -33,7 +37,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,16 +45,18 @@ from typing import Any
 import procrastinate
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from procrastinate import builtin_tasks
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
 from sqlalchemy.engine import make_url
 
 from bot import services
-from bot.app import _let_jobs_finish, _tracked, poll_tick
+from bot.app import _let_jobs_finish, _start_commands, _tracked, poll_tick
 from bot.context import App
 from bot.cycle import poll_outlet as poll_one
 from bot.cycle import refresh_health
 from bot.destinations import Destination, digest_slot
+from core.errors import StorageError
 from storage import monitor
 from storage import replicas as shared
 
@@ -59,6 +65,15 @@ log = logging.getLogger(__name__)
 tasks = procrastinate.Blueprint()
 NAMESPACE = "trialwatch"
 DEFER_BATCH = 500
+# Failed, cancelled and aborted jobs stay this long in procrastinate_jobs (to see what
+# failed and why), then procrastinate's builtin cleanup removes them with their events;
+# successful jobs are deleted as they finish.
+JOBS_KEPT_HOURS = 72
+# Telegram hands a bot's updates to one long poll at a time (a second gets 409 Conflict):
+# the replica holding this session advisory lock answers the commands (storage.db's
+# keys are 0x7477_0001 and _0002); the others try again every COMMANDS_RETRY seconds.
+COMMANDS_LOCK = 0x7477_0003
+COMMANDS_RETRY = 5.0
 # A digest time the clocks missed (every replica down, or busy) is still sent this late;
 # after that its articles wait for the next digest time.
 DIGEST_GRACE = timedelta(hours=1)
@@ -105,7 +120,8 @@ class Replica:
     async def defer_alerts(self) -> None:
         """One `send_alerts` per destination with urgent alerts waiting."""
         ids = [d.id for d in self.app.destinations]
-        for destination in shared.alerts_waiting(self.app.engine, ids):
+        waiting = await asyncio.to_thread(shared.alerts_waiting, self.app.engine, ids)
+        for destination in waiting:
             await self.defer(
                 "send_alerts",
                 f"send:{destination}",
@@ -121,7 +137,7 @@ class Replica:
             scheduled = digest_slot(d, now, DIGEST_GRACE)
             if scheduled is not None:
                 due[(d.id, slot_name(d, scheduled))] = d
-        done = shared.digests_done(self.app.engine, list(due))
+        done = await asyncio.to_thread(shared.digests_done, self.app.engine, list(due))
         for destination, slot in sorted(due.keys() - done):
             await self.defer(
                 "send_digest",
@@ -167,7 +183,8 @@ async def poll_outlet(context: procrastinate.JobContext, outlet_id: str) -> None
     replica, now = _replica(context), datetime.now(UTC)
     with _counted(replica):
         app = replica.app
-        outlet = shared.outlet_if_due(app.engine, outlet_id, now)
+        # Storage calls run in a thread: the loop keeps the other tasks' fetches moving.
+        outlet = await asyncio.to_thread(shared.outlet_if_due, app.engine, outlet_id, now)
         if outlet is None:
             return  # polled by another replica within its interval, or removed
         result = await poll_one(app.cycle_deps(), outlet, now)
@@ -206,8 +223,42 @@ async def housekeeping(context: procrastinate.JobContext) -> None:
     replica = _replica(context)
     app, now = replica.app, datetime.now(UTC)
     with _counted(replica):
-        await services.announce_changes(app, refresh_health(app.engine, now))
-        monitor.cycle_finished(app.engine, now)
+        changes = await asyncio.to_thread(refresh_health, app.engine, now)
+        await services.announce_changes(app, changes)
+        await asyncio.to_thread(monitor.cycle_finished, app.engine, now)
+
+
+@tasks.periodic(cron="7 * * * *")
+@tasks.task(name="remove_old_jobs", queueing_lock="remove_old_jobs", pass_context=True)
+async def remove_old_jobs(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Hourly: remove the jobs finished more than JOBS_KEPT_HOURS ago, whatever their end
+    (procrastinate's builtin `remove_old_jobs`, made periodic as its documentation shows;
+    procrastinate defers it once per hour across all replicas). `timestamp`: the Unix time
+    it was scheduled for."""
+    await builtin_tasks.remove_old_jobs(
+        context,
+        max_hours=JOBS_KEPT_HOURS,
+        remove_failed=True,
+        remove_cancelled=True,
+        remove_aborted=True,
+    )
+
+
+# Our tasks under one procrastinate App per process (registering renames the tasks, so it
+# happens once); `connected` gives it the database.
+QUEUE = procrastinate.App(connector=procrastinate.PsycopgConnector())
+QUEUE.add_tasks_from(tasks, namespace=NAMESPACE)
+
+
+@contextlib.asynccontextmanager
+async def connected(database_url: str, *, max_size: int = 12) -> AsyncIterator[procrastinate.App]:
+    """The task queue, open on `database_url` (PostgreSQL) until the block ends."""
+    connector = procrastinate.PsycopgConnector(
+        conninfo=conninfo(database_url), min_size=2, max_size=max_size
+    )
+    with QUEUE.replace_connector(connector) as queue:
+        async with queue.open_async():
+            yield queue
 
 
 async def take_over(replica: Replica) -> int:
@@ -243,13 +294,14 @@ async def _tick(replica: Replica) -> None:
     app, now = replica.app, datetime.now(UTC)
     async with _tracked(app):
         await services.reload_config_if_changed(app, now)
-        await replica.defer_polls(shared.due_unqueued(app.engine, now, "poll:"))
+        due = await asyncio.to_thread(shared.due_unqueued, app.engine, now, "poll:")
+        await replica.defer_polls(due)
         await replica.defer_alerts()
         await replica.defer_digests(now)
         await replica.defer("housekeeping", "housekeeping", "housekeeping")
         await take_over(replica)
         done, replica.done = replica.done, 0
-        shared.beat(app.engine, replica.id, now, tasks_done=done)
+        await asyncio.to_thread(shared.beat, app.engine, replica.id, now, tasks_done=done)
 
 
 def build_clock(replica: Replica) -> AsyncIOScheduler:
@@ -270,23 +322,46 @@ def build_clock(replica: Replica) -> AsyncIOScheduler:
     return scheduler
 
 
+async def serve_commands(app: App, stop: asyncio.Event) -> None:
+    """Answer the bot's commands (/status and the others) from one replica at a time,
+    until `stop` is set: the one that holds COMMANDS_LOCK; when it dies its connection
+    closes, PostgreSQL frees the lock, and another replica's next try takes it over."""
+    if app.bot is None or not app.settings.admin_ids:
+        return  # no commands: no token or no TRIALWATCH_ADMINS
+    lock = shared.SessionLock(app.engine, COMMANDS_LOCK)
+    try:
+        while not _took(lock):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), COMMANDS_RETRY)
+            if stop.is_set():
+                return
+        log.info("this replica answers the bot's commands")
+        commands = _start_commands(app, stop)
+        if commands is not None:
+            await commands
+    finally:
+        lock.release()
+
+
+def _took(lock: shared.SessionLock) -> bool:
+    try:
+        return lock.take()
+    except StorageError as e:
+        log.warning("commands lock not taken, trying again: %s", e)
+        lock.release()
+        return False
+
+
 async def run_replica(app: App, stop: asyncio.Event) -> None:
     """Run the clock and a worker until `stop` is set; then finish running tasks."""
     settings = app.settings
     lease = settings.lease.total_seconds()
-    connector = procrastinate.PsycopgConnector(
-        conninfo=conninfo(settings.database_url),
-        # The worker's own use (listen, fetch, finish, heartbeat) and the clock's defers;
-        # tasks use SQLAlchemy's pool, except to defer alerts.
-        min_size=2,
-        max_size=12,
-    )
-    queue = procrastinate.App(connector=connector)
-    queue.add_tasks_from(tasks, namespace=NAMESPACE)
     now = datetime.now(UTC)
-    replica = Replica(app, queue, replica_id(now))
-    shared.register(app.engine, replica.id, socket.gethostname(), os.getpid(), now)
-    async with queue.open_async():
+    # The pool serves the worker's own use (listen, fetch, finish, heartbeat) and the
+    # clock's defers; tasks use SQLAlchemy's pool, except to defer alerts.
+    async with connected(settings.database_url) as queue:
+        replica = Replica(app, queue, replica_id(now))
+        shared.register(app.engine, replica.id, socket.gethostname(), os.getpid(), now)
         worker = asyncio.create_task(
             queue.run_worker_async(
                 name=replica.id,
@@ -302,6 +377,7 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
         )
         clock = build_clock(replica)
         clock.start()
+        commands = asyncio.create_task(serve_commands(app, stop))
         log.info("replica %s running: tasks on PostgreSQL, lease %.0f s", replica.id, lease)
         try:
             await stop.wait()
@@ -316,3 +392,4 @@ async def run_replica(app: App, stop: asyncio.Event) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             shared.stopped(app.engine, replica.id, datetime.now(UTC), tasks_done=replica.done)
+            await asyncio.wait_for(commands, 10)

@@ -5,15 +5,18 @@ Every stored or typed string is escaped here; links are http(s) only.
 """
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.render import BUDGET, _clip, _safe_url, visible_length
+from bot.status import render_replicas
 from core.records import ALERT_THRESHOLD, Match, OutletStatus
+from core.research import PageChange
 from matchers import Watchlist
 from storage.lookup import ArticleDetail, ArticleLine
+from storage.replicas import ReplicaStatus
 
 NameOf = Callable[[str], str]
 
@@ -31,7 +34,7 @@ class Command:
 
 COMMANDS = (
     Command("help", "", "what each command does"),
-    Command("status", "", "outlets' health, the queue, the last poll cycle"),
+    Command("status", "", "outlets' health, the queue, the last poll cycle, the replicas"),
     Command("watchlist", "", "the watched people, cases and keywords"),
     Command("search", "<name or words>", "latest stored articles about a name or with words"),
     Command("case", "<entry-id> [page]", "an entry's timeline, newest first"),
@@ -67,11 +70,16 @@ class StatusView:
     queued: dict[str, int]  # destination id → unsent outbox rows
     destinations: tuple[str, ...]  # configured destination ids, in order
     last_cycle: datetime | None
+    replicas: tuple[ReplicaStatus, ...] = ()  # replica mode: those that beat recently
+    lease: timedelta = timedelta(seconds=30)  # TRIALWATCH_REPLICA_LEASE: alive or silent
+    replicas_since: timedelta = timedelta(hours=24)  # how far back `replicas` reaches
 
 
 def render_status(view: StatusView, now: datetime, tz: ZoneInfo) -> list[str]:
     """Outlets (id, health, last success, last error cause), the queue per destination,
-    the last cycle; split between outlets when long."""
+    the last cycle, and in replica mode the replicas (the table of `trialwatch status`:
+    host, pid, state, started, last heartbeat, tasks done); split between outlets
+    when long, the replicas last."""
     cycle = _ago(view.last_cycle, now, tz) if view.last_cycle else "none yet"
     head = f"<b>trialwatch status</b>\nLast poll cycle: {cycle}"
     queue = [f"{html.escape(d)}: {view.queued.get(d, 0)}" for d in view.destinations]
@@ -88,7 +96,14 @@ def render_status(view: StatusView, now: datetime, tz: ZoneInfo) -> list[str]:
         if o.state != "ok" and o.last_error:
             line += f"\n  <i>{html.escape(_clip(o.last_error, ERROR_WIDTH))}</i>"
         items.append(line)
-    return pack(head + "\n", items or ["no outlets configured"])
+    items = items or ["no outlets configured"]
+    if view.replicas:
+        hours = int(view.replicas_since.total_seconds() // 3600)
+        table = render_replicas(view.replicas, now, tz, view.lease)
+        items.append(
+            f"\n<b>Replicas</b> (heartbeat in the last {hours} h)\n<pre>{html.escape(table)}</pre>"
+        )
+    return pack(head + "\n", items)
 
 
 def render_watchlist(watchlist: Watchlist) -> list[str]:
@@ -112,15 +127,44 @@ def render_search(query: str, lines: Sequence[ArticleLine], tz: ZoneInfo) -> str
 
 
 def render_case(
-    name: str, entry_id: str, lines: Sequence[ArticleLine], page: int, pages: int, tz: ZoneInfo
+    name: str,
+    entry_id: str,
+    lines: Sequence[ArticleLine],
+    page: int,
+    pages: int,
+    tz: ZoneInfo,
+    changes: Mapping[int, Sequence[PageChange]] | None = None,
 ) -> str:
-    """One page of an entry's timeline, newest first, with how to get the next page."""
+    """One page of an entry's timeline, newest first, with how to get the next page;
+    under an article, what its page went through (`changes`: by article id)."""
     head = f"<b>{html.escape(name)}</b>: timeline"
     if not lines:
         return head + (": no article yet." if page == 1 else f": there is no page {page}.")
     head += f", page {page} of {pages}\n" if pages > 1 else "\n"
     foot = f"\nOlder: /case {html.escape(entry_id)} {page + 1}" if page < pages else ""
-    return _fit(head, [_article(a, tz) for a in lines]) + foot
+    items = [
+        _article(a, tz) + "".join(_change(c, tz) for c in _latest((changes or {}).get(a.id, ())))
+        for a in lines
+    ]
+    return _fit(head, items) + foot
+
+
+CHANGES_SHOWN = 3  # per article in /case: the latest; the trail has them all
+
+
+def _latest(changes: Sequence[PageChange]) -> list[PageChange]:
+    return list(changes[-CHANGES_SHOWN:])
+
+
+def _change(c: PageChange, tz: ZoneInfo) -> str:
+    """`  ✎ edited 21 Nov 2026 10:40 · sha256 af30616f → 120624f8` (and taken down, moved)."""
+    line = f"\n  ✎ {c.label} {_when(c.at, tz)}"
+    before = f"sha256 {c.sha256_before[:8]}" if c.sha256_before else "no text kept"
+    if c.status == "changed":
+        return f"{line} · {before} → {(c.sha256_after or '?')[:8]}"
+    if c.status == "gone":
+        return f"{line} (HTTP {c.http_status}) · last {before}"
+    return f"{line} → {html.escape(_clip(c.final_url or '', 80))} · last {before}"
 
 
 def render_why(detail: ArticleDetail, name_of: NameOf, tz: ZoneInfo) -> str:

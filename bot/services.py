@@ -3,6 +3,7 @@ commands all call: one implementation of each (poll, digest, status, health, and
 commands' search, case timeline, why and test)."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from bot.config import config_stamp, load_config_for
+from bot.config import config_stamp, load_compiled
 from bot.context import App
 from bot.cycle import CycleReport, run_cycle
 from bot.deliver import Sent, digest_messages, send_digest, send_urgent
@@ -20,14 +21,14 @@ from bot.destinations import ArticleFacts, Destination, destinations_for, digest
 from bot.health import Verdict, judge
 from bot.render import render_admin_error, render_state_changes
 from bot.replies import CASE_PAGE, StatusView
-from bot.research.evidence import recheck, tell_changes
+from bot.research.evidence import page_changes_of, recheck, tell_changes
 from bot.research.search import search as research_search
 from bot.status import render_replicas, render_status
 from core.errors import ConfigError, StorageError
 from core.records import Match, OutletConfig, StateChange
+from core.research import PageChange
 from feeds.canonical import canonical_url, url_key
 from feeds.outlets import plan_sync
-from matchers import compile_watchlist
 from storage import articles, monitor, outbox, outlets, replicas
 from storage.lookup import (
     ArticleDetail,
@@ -56,7 +57,9 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
         return False
     app.config_stamp = stamp
     try:
-        config = load_config_for(app.settings)
+        # In a thread: compiling a large edited watchlist takes seconds; the bot's
+        # commands are answered meanwhile.
+        config, matcher = await asyncio.to_thread(load_compiled, app.settings)
     except ConfigError as e:
         log.error("config not reloaded, the last good config keeps running:\n%s", e)
         await app.admin.report(
@@ -64,7 +67,8 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
             render_admin_error("config edit refused, the last good config keeps running", str(e)),
         )
         return False
-    app.config, app.matcher = config, compile_watchlist(config.watchlist)
+    app.config, app.matcher = config, matcher
+    gc.freeze()  # as at start-up (`bot.app.build_app`): the new matcher is long-lived
     sync_outlets(app.engine, config.outlets, app.settings.default_every, now)
     app.admin.resolved("config")
     log.info(
@@ -117,11 +121,20 @@ async def send_alerts_to(app: App, d: Destination, now: datetime) -> Sent:
 
 
 async def check_evidence(app: App, now: datetime) -> int:
-    """Re-check the matched articles' pages that are due, then tell the channel
-    what was edited, taken down or moved. Returns how many notices went out."""
+    """Re-check the matched articles' pages that are due, then tell every destination
+    the article went to what was edited, taken down or moved (side by side, as alerts
+    are sent). Returns how many notices went out."""
     if app.pages is not None:
         await recheck(app.engine, app.pages, now)
-    return await tell_changes(app.engine, app.notifier, now)
+    told = await asyncio.gather(*(_notices(app, d, now) for d in app.destinations))
+    return sum(told)
+
+
+async def _notices(app: App, d: Destination, now: datetime) -> int:
+    async with app.sending(d):  # after the alerts of the same destination, never with them
+        return await tell_changes(
+            app.engine, app.sender(d), now, destination=d.id, chat=str(d.chat), topic=d.topic
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,14 +251,18 @@ async def _delivered(app: App, d: Destination, sent: Sent) -> None:
 SEARCH_LIMIT = 10
 
 
-def status_view(app: App) -> StatusView:
-    """Outlets, the queue per destination, the last finished cycle."""
+def status_view(app: App, now: datetime) -> StatusView:
+    """Outlets, the queue per destination, the last finished cycle, and the replicas
+    that beat in the last day (as `status_text` lists them)."""
     heartbeat = monitor.heartbeat(app.engine)
     return StatusView(
         tuple(outlets.outlet_status(app.engine)),
         outbox.queued_by_destination(app.engine),
         tuple(d.id for d in app.destinations),
         heartbeat.cycle_at if heartbeat else None,
+        tuple(replicas.replicas(app.engine, since=now - REPLICAS_SHOWN)),
+        app.settings.lease,
+        REPLICAS_SHOWN,
     )
 
 
@@ -265,15 +282,18 @@ class CasePage:
     lines: list[ArticleLine]
     page: int
     pages: int
+    changes: dict[int, list[PageChange]] = field(default_factory=dict)  # by article id
 
 
 def case_page(app: App, entry_id: str, page: int) -> CasePage | None:
-    """One page of an entry's timeline, newest first; None for an unknown entry."""
+    """One page of an entry's timeline, newest first, with the evidence changes of its
+    articles (edited, taken down, moved); None for an unknown entry."""
     if entry_id not in app.config.watchlist.entry_ids():
         return None
     pages = max(1, ceil(count_timeline(app.engine, entry_id) / CASE_PAGE))
     lines = entry_timeline(app.engine, entry_id, limit=CASE_PAGE, offset=(page - 1) * CASE_PAGE)
-    return CasePage(app.name_of(entry_id), lines, page, pages)
+    changes = page_changes_of(app.engine, [line.id for line in lines])
+    return CasePage(app.name_of(entry_id), lines, page, pages, changes)
 
 
 def why(app: App, link: str) -> ArticleDetail | None:

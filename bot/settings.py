@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import SettingsError
 from feeds.outlets import parse_duration
-from storage.db import database_url_problem
+from storage.db import database_url_problem, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     replica_lease: str = "30s"
     replica_concurrency: int = Field(default=20, ge=1, le=500)
     cpu_workers: int | None = Field(default=None, ge=0, le=64)  # None: one per usable core
+    cache_dir: Path | None = None  # the compiled watchlist; None: see `watchlist_cache_dir`
 
     @field_validator(
         "telegram_token", "telegram_chat", "telegram_api", "telegram_admin_chat", mode="before"
@@ -59,6 +60,13 @@ class Settings(BaseSettings):
         shipped `.env.example` as copied) is the same as no value."""
         if isinstance(value, str):
             return value.strip() or None
+        return value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _blank_folder_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
         return value
 
     @field_validator("timezone")
@@ -144,6 +152,18 @@ class Settings(BaseSettings):
     def lease(self) -> timedelta:
         """How long a silent replica's tasks stay its own before another takes them over."""
         return parse_duration(self.replica_lease)
+
+    @property
+    def watchlist_cache_dir(self) -> Path:
+        """Where the compiled watchlist is kept: TRIALWATCH_CACHE_DIR, else the SQLite
+        database's folder (a Docker volume already holds it), else
+        $XDG_CACHE_HOME/trialwatch (~/.cache/trialwatch)."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        if (database := sqlite_file(self.database_url)) is not None:
+            return database.parent
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        return (Path(xdg) if xdg else Path.home() / ".cache") / "trialwatch"
 
     @property
     def tz(self) -> ZoneInfo:

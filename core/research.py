@@ -52,6 +52,19 @@ class ProvenanceRow:
     delivered_at: datetime | None
     evidence_sha256: str  # of the text first seen (core.research.snapshot_text)
     page_status: str | None = None  # the latest evidence check: same, changed, gone, moved …
+    delivered_to: tuple["Sent", ...] = ()  # every destination that received it, first first
+    page_changes: tuple["PageChange", ...] = ()  # edited, taken down, moved; oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """An article's delivery to one destination: when, and where Telegram put it (chat
+    and topic as configured; None when sent before they were kept, or to the console)."""
+
+    at: datetime
+    destination: str
+    chat: str | None = None
+    topic: int | None = None
 
 
 def snapshot_text(title: str, text: str) -> str:
@@ -107,3 +120,48 @@ class SnapshotRecord:
     sha256: str | None
     diff: str | None
     error: str | None
+    raw_sha256: str | None = None  # feed: of the item's XML as the feed served it
+    notices: tuple["NoticeRecord", ...] = ()  # a notable check: told to whom, how
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """A change notice to one destination: sent when, and as a reply to which message
+    or on its own (`how`, bot.research.notices); or still queued, or set aside."""
+
+    destination: str
+    sent_at: datetime | None
+    how: str | None
+    reply_to: int | None
+    message_id: int | None
+    set_aside: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """The article's outbox row in one destination: whether and where it was sent."""
+
+    urgent: bool  # an alert of its own; else it went (or goes) in a digest
+    sent_at: datetime | None
+    set_aside: bool  # refused by Telegram in every form: never sent
+    chat: str | None
+    topic: int | None
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageChange:
+    """A notable evidence check of an article's page: edited (changed), taken down
+    (gone) or moved; the SHA-256 of the page text before it and, when edited, after."""
+
+    status: str  # changed | gone | moved
+    at: datetime
+    sha256_before: str | None
+    sha256_after: str | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How people say it: edited, taken down, moved."""
+        return {"changed": "edited", "gone": "taken down"}.get(self.status, self.status)

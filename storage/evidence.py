@@ -15,8 +15,16 @@ from sqlalchemy import Connection
 from sqlmodel import col
 
 from core.records import ALERT_THRESHOLD
-from core.research import SnapshotRecord, StoredArticle, Verdict, snapshot_text
-from storage.models import Article, MatchRow, Snapshot
+from core.research import (
+    NoticeRecord,
+    Original,
+    PageChange,
+    SnapshotRecord,
+    StoredArticle,
+    Verdict,
+    snapshot_text,
+)
+from storage.models import Article, Delivery, MatchRow, Notice, Snapshot
 from storage.search import aware, load_articles
 
 
@@ -87,7 +95,10 @@ def page_trails(connection: Connection, seen_since: datetime) -> list[PageTrail]
 def add_page_snapshot(
     connection: Connection, article_id: int, stage: int, verdict: Verdict, taken_at: datetime
 ) -> None:
-    connection.execute(
+    """Store one page check; a notable one (edited, taken down, moved) also queues a
+    notice for every destination the article was queued for, in the same transaction,
+    so a notice is never lost between the check and the channel."""
+    result = connection.execute(
         sa.insert(Snapshot).values(
             article_id=article_id,
             taken_at=taken_at,
@@ -103,12 +114,32 @@ def add_page_snapshot(
             notable=verdict.notable,
         )
     )
+    if not verdict.notable:
+        return
+    [snapshot_id] = result.inserted_primary_key or (None,)
+    destinations = (
+        sa.select(
+            sa.literal(snapshot_id),
+            col(Delivery.article_id),
+            col(Delivery.destination),
+            sa.literal(taken_at, sa.DateTime(timezone=True)),
+            sa.literal(0),
+        )
+        .where(col(Delivery.article_id) == article_id)
+        .order_by(col(Delivery.id))
+    )
+    connection.execute(
+        sa.insert(Notice).from_select(
+            ["snapshot_id", "article_id", "destination", "created_at", "attempts"], destinations
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
-class Untold:
-    """A notable page snapshot the channel has not been told about yet."""
+class PendingNotice:
+    """A notice a destination has not received yet, with the article's own message."""
 
+    notice_id: int
     snapshot_id: int
     article_id: int
     title: str
@@ -117,34 +148,132 @@ class Untold:
     http_status: int | None
     final_url: str | None
     diff: str | None
+    original: Original | None
 
 
-def untold(connection: Connection) -> list[Untold]:
-    """Notable snapshots not yet told, oldest first."""
+def pending_notices(connection: Connection, destination: str) -> list[PendingNotice]:
+    """One destination's unsent notices, oldest first."""
     query = (
         sa.select(
-            col(Snapshot.id),
-            col(Snapshot.article_id),
+            col(Notice.id),
+            col(Notice.snapshot_id),
+            col(Notice.article_id),
             col(Article.title),
             col(Article.url),
             col(Snapshot.status),
             col(Snapshot.http_status),
             col(Snapshot.final_url),
             col(Snapshot.diff),
+            col(Delivery.id),
+            col(Delivery.urgent),
+            col(Delivery.sent_at),
+            col(Delivery.set_aside_at),
+            col(Delivery.chat),
+            col(Delivery.topic),
+            col(Delivery.message_id),
         )
-        .join(Article, col(Article.id) == col(Snapshot.article_id))
-        .where(col(Snapshot.notable), col(Snapshot.told_at).is_(None))
-        .order_by(col(Snapshot.id))
+        .join(Snapshot, col(Snapshot.id) == col(Notice.snapshot_id))
+        .join(Article, col(Article.id) == col(Notice.article_id))
+        .outerjoin(
+            Delivery,
+            (col(Delivery.article_id) == col(Notice.article_id))
+            & (col(Delivery.destination) == col(Notice.destination)),
+        )
+        .where(
+            col(Notice.destination) == destination,
+            col(Notice.sent_at).is_(None),
+            col(Notice.set_aside_at).is_(None),
+        )
+        .order_by(col(Notice.id))
     )
-    return [
-        Untold(i or 0, article, title, url, status, http, final, diff)
-        for i, article, title, url, status, http, final, diff in connection.execute(query)
-    ]
+    found = []
+    for row in connection.execute(query):
+        (notice_id, snapshot_id, article_id, title, url, status, http, final, diff) = row[:9]
+        delivery_id, urgent, sent_at, set_aside_at, chat, topic, message_id = row[9:]
+        original = None
+        if delivery_id is not None:
+            original = Original(
+                bool(urgent), aware(sent_at), set_aside_at is not None, chat, topic, message_id
+            )
+        found.append(
+            PendingNotice(
+                notice_id or 0,
+                snapshot_id,
+                article_id,
+                title,
+                url,
+                status,
+                http,
+                final,
+                diff,
+                original,
+            )
+        )
+    return found
 
 
-def mark_told(connection: Connection, snapshot_id: int, now: datetime) -> None:
+def mark_notice_sent(
+    connection: Connection,
+    notice_id: int,
+    now: datetime,
+    *,
+    how: str,
+    chat: str | None = None,
+    topic: int | None = None,
+    message_id: int | None = None,
+    reply_to: int | None = None,
+) -> None:
+    """Telegram accepted the notice (`how`: reply, or why it went on its own); when
+    every destination has its notice, the snapshot is told."""
     connection.execute(
-        sa.update(Snapshot).where(col(Snapshot.id) == snapshot_id).values(told_at=now)
+        sa.update(Notice)
+        .where(col(Notice.id) == notice_id, col(Notice.sent_at).is_(None))
+        .values(
+            sent_at=now,
+            attempts=col(Notice.attempts) + 1,
+            last_error=None,
+            how=how,
+            chat=chat,
+            topic=topic,
+            message_id=message_id,
+            reply_to=reply_to,
+        )
+    )
+    _told_when_done(connection, notice_id, now)
+
+
+def mark_notice_failed(connection: Connection, notice_id: int, error: str) -> None:
+    """The notice stays queued; remember why it did not go out."""
+    connection.execute(
+        sa.update(Notice)
+        .where(col(Notice.id) == notice_id)
+        .values(attempts=col(Notice.attempts) + 1, last_error=error)
+    )
+
+
+def set_notice_aside(connection: Connection, notice_id: int, error: str, now: datetime) -> None:
+    """Telegram refused the notice in every form: out of the queue, with why."""
+    connection.execute(
+        sa.update(Notice)
+        .where(col(Notice.id) == notice_id, col(Notice.sent_at).is_(None))
+        .values(set_aside_at=now, attempts=col(Notice.attempts) + 1, last_error=error)
+    )
+    _told_when_done(connection, notice_id, now)
+
+
+def _told_when_done(connection: Connection, notice_id: int, now: datetime) -> None:
+    snapshot_id = connection.execute(
+        sa.select(col(Notice.snapshot_id)).where(col(Notice.id) == notice_id)
+    ).scalar()
+    waiting = sa.exists().where(
+        col(Notice.snapshot_id) == snapshot_id,
+        col(Notice.sent_at).is_(None),
+        col(Notice.set_aside_at).is_(None),
+    )
+    connection.execute(
+        sa.update(Snapshot)
+        .where(col(Snapshot.id) == snapshot_id, col(Snapshot.told_at).is_(None), ~waiting)
+        .values(told_at=now)
     )
 
 
@@ -159,7 +288,20 @@ def find_article(connection: Connection, links: Sequence[str]) -> StoredArticle 
 
 
 def trail(connection: Connection, article_id: int) -> list[SnapshotRecord]:
-    """Every snapshot of an article, oldest first."""
+    """Every snapshot of an article, oldest first, with the notices of notable ones."""
+    told: dict[int, list[NoticeRecord]] = defaultdict(list)
+    notices = sa.select(Notice).where(col(Notice.article_id) == article_id).order_by(col(Notice.id))
+    for n in connection.execute(notices).mappings():
+        told[n["snapshot_id"]].append(
+            NoticeRecord(
+                n["destination"],
+                aware(n["sent_at"]),
+                n["how"],
+                n["reply_to"],
+                n["message_id"],
+                n["set_aside_at"] is not None,
+            )
+        )
     query = (
         sa.select(Snapshot).where(col(Snapshot.article_id) == article_id).order_by(col(Snapshot.id))
     )
@@ -174,6 +316,43 @@ def trail(connection: Connection, article_id: int) -> list[SnapshotRecord]:
             sha256=r["sha256"],
             diff=r["diff"],
             error=r["error"],
+            raw_sha256=r["raw_sha256"],
+            notices=tuple(told.get(r["id"], ())),
         )
         for r in connection.execute(query).mappings()
     ]
+
+
+def page_changes(connection: Connection, article_ids: Sequence[int]) -> dict[int, list[PageChange]]:
+    """The notable page checks (edited, taken down, moved) of these articles, oldest
+    first, each with the hash of the page text before it (and after, when edited)."""
+    changes: dict[int, list[PageChange]] = defaultdict(list)
+    for i in range(0, len(article_ids), 500):
+        query = (
+            sa.select(
+                col(Snapshot.article_id),
+                col(Snapshot.status),
+                col(Snapshot.taken_at),
+                col(Snapshot.sha256),
+                col(Snapshot.http_status),
+                col(Snapshot.final_url),
+                col(Snapshot.notable),
+            )
+            .where(
+                col(Snapshot.article_id).in_(article_ids[i : i + 500]),
+                col(Snapshot.source) == "page",
+                col(Snapshot.notable) | col(Snapshot.sha256).is_not(None),
+            )
+            .order_by(col(Snapshot.article_id), col(Snapshot.id))
+        )
+        last: dict[int, str | None] = {}
+        for article_id, status, taken_at, sha256, http, final, notable in connection.execute(query):
+            before = last.get(article_id)
+            if notable:
+                after = sha256 if status == "changed" else None
+                when = aware(taken_at)
+                assert when is not None  # NOT NULL column
+                changes[article_id].append(PageChange(status, when, before, after, http, final))
+            if sha256 is not None:
+                last[article_id] = sha256
+    return changes

@@ -2,10 +2,12 @@
 
 Rows come by match id (the order they were stored), `batch` at a time, by
 keyset pagination: no OFFSET, no server cursor, the same on SQLite and
-PostgreSQL.
+PostgreSQL. Each batch's deliveries (one outbox row per destination) and page
+changes come in one query each, so a row stays one row per (article, entry).
 """
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +16,8 @@ from sqlalchemy import Connection
 from sqlmodel import col
 
 from core.links import canonical_url
-from core.research import ArticleFilter, ProvenanceRow, snapshot_text
+from core.research import ArticleFilter, PageChange, ProvenanceRow, Sent, snapshot_text
+from storage.evidence import page_changes
 from storage.models import Article, Delivery, MatchRow, Outlet, Snapshot
 from storage.search import aware, filtered
 
@@ -47,12 +50,11 @@ def iter_provenance(
                 col(MatchRow.score),
                 col(MatchRow.reason),
                 col(MatchRow.snippet),
-                col(Delivery.sent_at),
                 _latest_page_status(),
+                col(Article.id),
             )
             .join(Article, col(Article.id) == col(MatchRow.article_id))
             .join(Outlet, col(Outlet.id) == col(Article.outlet_id))
-            .outerjoin(Delivery, col(Delivery.article_id) == col(Article.id))
             .where(col(MatchRow.id) > last)
         )
         if entry is not None:
@@ -61,9 +63,34 @@ def iter_provenance(
         rows = connection.execute(query).all()
         if not rows:
             return
+        ids: list[int] = sorted({int(row[-1]) for row in rows})
+        sent = _sent(connection, ids)
+        changes = page_changes(connection, ids)
         for row in rows:
-            yield _provenance(row)
+            article_id = int(row[-1])
+            yield _provenance(row, sent.get(article_id, []), changes.get(article_id, []))
         last = rows[-1][0]
+
+
+def _sent(connection: Connection, article_ids: list[int]) -> dict[int, list[Sent]]:
+    """Where each article was delivered (one outbox row per destination), first sent first."""
+    query = (
+        sa.select(
+            col(Delivery.article_id),
+            col(Delivery.sent_at),
+            col(Delivery.destination),
+            col(Delivery.chat),
+            col(Delivery.topic),
+        )
+        .where(col(Delivery.article_id).in_(article_ids), col(Delivery.sent_at).is_not(None))
+        .order_by(col(Delivery.sent_at), col(Delivery.id))
+    )
+    found: dict[int, list[Sent]] = defaultdict(list)
+    for article_id, sent_at, destination, chat, topic in connection.execute(query):
+        at = aware(sent_at)
+        assert at is not None  # selected where sent
+        found[article_id].append(Sent(at, destination, chat, topic))
+    return found
 
 
 def _latest_page_status() -> sa.ScalarSelect[Any]:
@@ -77,9 +104,11 @@ def _latest_page_status() -> sa.ScalarSelect[Any]:
     )
 
 
-def _provenance(row: sa.Row[*tuple[Any, ...]]) -> ProvenanceRow:
+def _provenance(
+    row: sa.Row[*tuple[Any, ...]], sent: list[Sent], changes: list[PageChange]
+) -> ProvenanceRow:
     (match_id, outlet_id, outlet, key, url, title, text, published, seen, lang, entry_id,
-     kind, form, score, reason, snippet, sent_at, page_status) = row  # fmt: skip
+     kind, form, score, reason, snippet, page_status, _) = row  # fmt: skip
     digest = hashlib.sha256(snapshot_text(title, text).encode()).hexdigest()
     return ProvenanceRow(
         match_id=match_id,
@@ -97,7 +126,9 @@ def _provenance(row: sa.Row[*tuple[Any, ...]]) -> ProvenanceRow:
         score=score,
         reason=reason,
         snippet=snippet,
-        delivered_at=aware(sent_at),
+        delivered_at=sent[0].at if sent else None,
         evidence_sha256=digest,
         page_status=page_status,
+        delivered_to=tuple(sent),
+        page_changes=tuple(changes),
     )

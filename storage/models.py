@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -90,6 +90,10 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     set_aside_at: datetime | None = _when()  # refused in every form: no longer pending
+    # Where Telegram put the message holding it, once accepted: a change notice replies to it.
+    chat: str | None = Field(default=None, sa_column=Column(Text))  # as configured: -100… or @name
+    topic: int | None = Field(default=None, sa_column=Column(BigInteger))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
 class Heartbeat(SQLModel, table=True):
@@ -146,4 +150,34 @@ class Snapshot(SQLModel, table=True):
     diff: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = Field(default=None, sa_column=Column(Text))
     notable: bool = False  # edited, taken down, moved: the channel is told
-    told_at: datetime | None = _when()  # when the channel accepted the notice
+    told_at: datetime | None = _when()  # when every destination's notice was accepted
+    raw: str | None = Field(default=None, sa_column=Column(Text))  # feed: the item's XML as served
+    raw_sha256: str | None = None  # of `raw`, UTF-8
+
+
+class Notice(SQLModel, table=True):
+    """The outbox of change notices: one row per (notable snapshot, destination the
+    article was queued for), written with the snapshot, marked sent once Telegram
+    accepted it. `how`: reply (to `reply_to`, the article's alert), or why it went on
+    its own: digest, unsent, unknown (no message id kept), elsewhere (the destination
+    changed chat), deleted (Telegram no longer had the alert)."""
+
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "destination", name="uq_notice_snapshot_destination"),
+        Index("ix_notice_destination", "destination", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="snapshot.id")
+    article_id: int = Field(foreign_key="article.id", index=True)
+    destination: str
+    created_at: datetime | None = _when(nullable=False)
+    sent_at: datetime | None = _when()
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    set_aside_at: datetime | None = _when()
+    chat: str | None = Field(default=None, sa_column=Column(Text))
+    topic: int | None = Field(default=None, sa_column=Column(BigInteger))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    reply_to: int | None = Field(default=None, sa_column=Column(BigInteger))
+    how: str | None = None

@@ -74,13 +74,29 @@ def pending(
 
 
 @wrap_errors
-def mark_sent(engine: Engine, delivery_ids: Sequence[int], now: datetime) -> None:
-    """Record that Telegram accepted the message holding these deliveries."""
+def mark_sent(
+    engine: Engine,
+    delivery_ids: Sequence[int],
+    now: datetime,
+    *,
+    chat: str | None = None,
+    topic: int | None = None,
+    message_id: int | None = None,
+) -> None:
+    """Record that Telegram accepted the message holding these deliveries, and where it
+    put it (`chat` as configured, forum `topic`, `message_id`; None off Telegram)."""
     with Session(engine) as session, session.begin():
         session.execute(
             update(Delivery)
             .where(col(Delivery.id).in_(delivery_ids), col(Delivery.sent_at).is_(None))
-            .values(sent_at=now, attempts=Delivery.attempts + 1, last_error=None)
+            .values(
+                sent_at=now,
+                attempts=Delivery.attempts + 1,
+                last_error=None,
+                chat=chat,
+                topic=topic,
+                message_id=message_id,
+            )
         )
 
 

@@ -2,10 +2,10 @@
 sent, and whether an outlet is still due when its poll task starts. Stores; decides nothing."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Connection, Engine, text, update
 from sqlmodel import Session, col, select
 
 from core.records import OutletForPoll
@@ -14,6 +14,42 @@ from storage.db import insert_new
 from storage.errors import wrap_errors
 from storage.models import Delivery, DigestRun, Outlet, Replica
 from storage.outlets import for_poll
+
+
+@dataclass
+class SessionLock:
+    """A PostgreSQL session advisory lock `key` that one process at a time holds for as
+    long as it runs: the connection stays open while it is held, and a process that dies
+    loses the lock with its connection. PostgreSQL only."""
+
+    engine: Engine
+    key: int
+    held: bool = False
+    _connection: Connection | None = field(default=None, repr=False)
+
+    @wrap_errors
+    def take(self) -> bool:
+        """Try to take the lock, without waiting; True when this process holds it."""
+        if self.held:
+            return True
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        query = text("SELECT pg_try_advisory_lock(:key)")
+        self.held = bool(self._connection.execute(query, {"key": self.key}).scalar_one())
+        self._connection.commit()  # the lock outlives the transaction: idle, not in one
+        return self.held
+
+    @wrap_errors
+    def release(self) -> None:
+        """Give the lock up (a pooled connection must not keep it) and the connection back."""
+        if self._connection is None:
+            return
+        if self.held:
+            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            self._connection.commit()
+            self.held = False
+        self._connection.close()
+        self._connection = None
 
 
 @dataclass(frozen=True, slots=True)

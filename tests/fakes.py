@@ -10,6 +10,8 @@ class FakeNotifier:
     sent: list[str] = field(default_factory=list)
     silent: list[bool] = field(default_factory=list)  # per message: sent without a sound
 
-    async def send(self, text_html: str, *, silent: bool = False) -> None:
+    async def send(
+        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
+    ) -> None:
         self.sent.append(text_html)
         self.silent.append(silent)

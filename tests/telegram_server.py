@@ -8,6 +8,11 @@ makes every method answer 502, as when Telegram is unreachable.
 
 Incoming messages for the bot are queued with `command(...)` and handed out by
 long-polled getUpdates (held until one arrives or `timeout` seconds pass).
+
+Sent messages are kept by (chat, message_id): a reply (`reply_parameters`, or the
+older `reply_to_message_id`) to one that is unknown or deleted (`delete(...)`,
+deleteMessage) is refused with Telegram's "message to be replied not found",
+unless `allow_sending_without_reply` is set; then it goes out as a plain message.
 """
 
 import contextlib
@@ -112,6 +117,7 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     commands: list[dict[str, Any]] = field(default_factory=list)  # the last setMyCommands
     down: bool = False  # every method answers 502 Bad Gateway
+    messages: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)  # accepted
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(init=False)
     _next_update: int = 1001
@@ -131,6 +137,16 @@ class FakeTelegram:
             if str(m.get("chat_id")) == str(chat_id)
             and (thread_id is None or str(m.get("message_thread_id")) == str(thread_id))
         ]
+
+    def returned(self, text_part: str) -> dict[str, Any]:
+        """The message Telegram answered with for the one sent text containing `text_part`."""
+        [found] = [m for m in self.messages.values() if text_part in m["text"]]
+        return found
+
+    def delete(self, chat_id: int | str, message_id: int) -> None:
+        """Someone deleted a message in the chat."""
+        with self.lock:
+            self.messages.pop((str(chat_id), message_id), None)
 
     def add_chat(
         self,
@@ -191,6 +207,10 @@ class FakeTelegram:
                 return 200, {"ok": True, "result": BOT_USER}
             if method == "sendmessage":
                 return self._send(params)
+            if method == "deletemessage":
+                key = (str(params.get("chat_id")), int(params.get("message_id") or 0))
+                if self.messages.pop(key, None) is None:
+                    return 400, _error(400, "Bad Request: message to delete not found")
             if method == "getupdates":
                 return self._updates(params)
             if method == "setmycommands":
@@ -238,6 +258,10 @@ class FakeTelegram:
             return 400, _error(400, f"Bad Request: {problem}")
         if not 1 <= visible_length(text, mode) <= 4096:
             return 400, _error(400, "Bad Request: message is too long")
+        replied, allow = _reply_of(params)
+        original = self.messages.get((chat_id, replied)) if replied is not None else None
+        if replied is not None and original is None and not allow:
+            return 400, _error(400, "Bad Request: message to be replied not found")
         self.sent.append(params)
         message: dict[str, Any] = {
             "message_id": len(self.sent),
@@ -249,7 +273,21 @@ class FakeTelegram:
             message["sender_chat"] = chat
         if thread is not None:
             message["message_thread_id"] = int(thread)
+        self.messages[(chat_id, message["message_id"])] = message
+        if original is not None:
+            message = {**message, "reply_to_message": original}
         return 200, {"ok": True, "result": message}
+
+
+def _reply_of(params: dict[str, Any]) -> tuple[int | None, bool]:
+    """(the message id a sendMessage replies to, allow_sending_without_reply)."""
+    reply = params.get("reply_parameters")
+    if isinstance(reply, dict):
+        return int(reply["message_id"]), bool(reply.get("allow_sending_without_reply"))
+    if params.get("reply_to_message_id") is not None:
+        allow = str(params.get("allow_sending_without_reply")).lower() == "true"
+        return int(params["reply_to_message_id"]), allow
+    return None, False
 
 
 def _error(code: int, description: str) -> dict[str, Any]:

@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot import services
 from bot.app import build_app
 from bot.commands import build_commands, serve_commands
 from bot.context import App
 from bot.settings import load_settings
+from core.research import Verdict
 from feeds.localserver import serve
+from storage import replicas
+from storage.evidence import add_page_snapshot
 from tests.conftest import TOKEN
 from tests.telegram_server import BOT_USER, FakeTelegram
 
@@ -155,6 +159,32 @@ async def test_status(bot: FakeTelegram) -> None:
     assert "Last poll cycle:" in text
 
 
+async def test_status_lists_the_replicas(app: App, bot: FakeTelegram) -> None:
+    """In replica mode /status ends with the replicas as `trialwatch status` lists them:
+    host, pid, state (alive within the lease, silent past it), last heartbeat, tasks done."""
+    now = datetime.now(UTC)
+    for host, pid, beat_ago, done in (("node-a", 4242, 2, 37), ("node-b", 77, 300, 5)):
+        replicas.register(app.engine, f"{host}:{pid}", host, pid, now - timedelta(hours=1))
+        replicas.beat(
+            app.engine, f"{host}:{pid}", now - timedelta(seconds=beat_ago), tasks_done=done
+        )
+    text = await text_of(bot, "/status")
+    assert "<b>steppe</b> ok" in text  # the outlets first, as before
+    table = text.split("<b>Replicas</b> (heartbeat in the last 24 h)\n<pre>")[1]
+    rows = [line.split() for line in table.split("</pre>")[0].splitlines()]
+    assert rows[0] == ["host", "pid", "state", "started", "last", "heartbeat", "tasks", "done"]
+    assert [(r[0], r[1], r[2], r[-1]) for r in rows[1:]] == [
+        ("node-a", "4242", "alive", "37"),
+        ("node-b", "77", "silent", "5"),
+    ]
+    # the same rows as the command line's `trialwatch status`
+    cli = services.status_text(app.engine, now, app.settings.tz, app.settings.lease)
+    cli_rows = [line.split() for line in cli.split("replicas (heartbeat")[1].splitlines()[1:]]
+    assert [(r[0], r[1], r[2], r[-1]) for r in cli_rows] == [
+        (r[0], r[1], r[2], r[-1]) for r in rows
+    ]
+
+
 async def test_watchlist(bot: FakeTelegram) -> None:
     """/watchlist: ids, names and kinds."""
     text = await text_of(bot, "/watchlist")
@@ -269,3 +299,26 @@ async def test_updates_resume_after_telegram_was_down(
     await until(lambda: any("Watchlist" in t for t in telegram.texts_to(ADMIN)), seconds=15)
     stop.set()
     await asyncio.wait_for(task, 10)
+
+
+async def test_case_shows_what_the_articles_pages_went_through(app: App, bot: FakeTelegram) -> None:
+    """/case lists, under an article, its page's evidence changes: edited (hash before →
+    after) and taken down, with dates."""
+    first, edited = "0123abcd" + "0" * 56, "4567cdef" + "0" * 56
+    with app.engine.begin() as connection:
+        article_id = connection.execute(
+            text("SELECT id FROM article WHERE url = 'https://steppe.test/orazbek/day-25'")
+        ).scalar_one()
+        checks = [
+            Verdict("first", 200, sha256=first, text="a"),
+            Verdict("changed", 200, sha256=edited, text="b", diff="-a\n+b", notable=True),
+            Verdict("gone", 410, notable=True),
+        ]
+        for stage, verdict in enumerate(checks):
+            at = datetime(2026, 11, 2 + stage, 10, 40, tzinfo=UTC)
+            add_page_snapshot(connection, article_id, stage, verdict, at)
+    reply = await text_of(bot, "/case orazbek")
+    day25 = reply[reply.index("day-25") : reply.index("day-24")]
+    assert "✎ edited 03 Nov 2026 15:40 · sha256 0123abcd → 4567cdef" in day25  # Almaty time
+    assert "✎ taken down 04 Nov 2026 15:40 (HTTP 410) · last sha256 4567cdef" in day25
+    assert "✎" not in reply[reply.index("day-24") :]

@@ -141,7 +141,7 @@ async def test_one_destination_refusing_does_not_hold_the_other(
     assert report.sent == {} and "Forbidden" in refused and "destinations.yaml" in refused
     assert count(telegram.texts_to(telegram.chat_id), "Verdict") == 1
     assert telegram.texts_to(DESK) == []
-    assert status_view(app).queued == {"desk": 2}
+    assert status_view(app, at(12)).queued == {"desk": 2}
 
     del telegram.refusing[str(DESK)]
     await send_alerts(app, at(13))
@@ -150,7 +150,7 @@ async def test_one_destination_refusing_does_not_hold_the_other(
     await send_alerts(app, at(14))
     assert await digest(app, at(14)) == DigestReport({}, {})
     assert count(telegram.texts, "Verdict for Lyazzat Semirova") == 2  # once per destination
-    assert status_view(app).queued == {}
+    assert status_view(app, at(14)).queued == {}
 
 
 async def test_digest_asked_twice_at_once_goes_out_once(app: App, telegram: FakeTelegram) -> None:

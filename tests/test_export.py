@@ -9,13 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bot.cli import main
 from bot.research.export import ExportOptions, export, safe_cell
-from core.research import ArticleFilter
+from core.research import ArticleFilter, Verdict
 from storage import articles, outbox
 from storage.db import init_db, make_engine
+from storage.evidence import add_page_snapshot
 from storage.export import iter_provenance
 from tests.archive import NOW, fill, items
 
@@ -133,3 +134,49 @@ def test_unwritable_output_is_a_clear_error(
     """A bad --output path names the file; nothing half-written elsewhere."""
     assert main(["export", "--output", str(tmp_path / "missing" / "out.csv")]) == 1
     assert "out.csv: cannot write the export" in capsys.readouterr().err
+
+
+def test_one_row_per_match_whatever_the_destinations_with_page_changes(engine: Engine) -> None:
+    """An article sent to two destinations is still one row per (article, entry), naming
+    both chats; its page changes (edited, then taken down) come with times and hashes."""
+    [court] = [p for p in outbox.pending(engine, urgent=False) if p.title.startswith("Court")]
+    with engine.begin() as connection:
+        article_id = connection.execute(
+            text("SELECT article_id FROM delivery WHERE id = :d"), {"d": court.delivery_id}
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO delivery (article_id, destination, urgent, created_at, attempts) "
+                "VALUES (:a, 'desk', false, :now, 0)"
+            ),
+            {"a": article_id, "now": NOW},
+        )
+    outbox.mark_sent(engine, [court.delivery_id], NOW, chat="@chan", message_id=5)
+    [desk] = outbox.pending(engine, urgent=False, destination="desk")
+    later = NOW + timedelta(hours=1)
+    outbox.mark_sent(engine, [desk.delivery_id], later, chat="-1005550000002", topic=7)
+    first, edited = "a" * 64, "b" * 64
+    with engine.begin() as connection:
+        add_page_snapshot(connection, article_id, 0, Verdict("first", 200, sha256=first), NOW)
+        change = Verdict("changed", 200, sha256=edited, text="x", diff="-a\n+b", notable=True)
+        add_page_snapshot(connection, article_id, 1, change, later)
+        gone = Verdict("gone", 404, notable=True)
+        add_page_snapshot(connection, article_id, 2, gone, NOW + timedelta(days=1))
+    out = io.StringIO()
+    export(engine, ArticleFilter(outlet="a"), out, ExportOptions("jsonl"))
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    [row] = [r for r in records if r["title"].startswith("Court")]  # one entry matched
+    assert row["delivered_utc"] == "2026-11-25T12:00:00Z"
+    assert row["delivered_to"] == "@chan -1005550000002/7"
+    assert row["page_status"] == "gone"
+    assert [(c["change"], c["at"], c["sha256_before"], c["sha256_after"]) for c in
+            row["page_changes"]] == [
+        ("edited", "2026-11-25T13:00:00Z", first, edited),
+        ("taken down", "2026-11-26T12:00:00Z", edited, None),
+    ]  # fmt: skip
+    out = io.StringIO()
+    export(engine, ArticleFilter(outlet="a"), out, ExportOptions("csv"))
+    [cells] = [r for r in csv.DictReader(io.StringIO(out.getvalue())) if r["title"][:5] == "Court"]
+    assert cells["page_changes"] == (
+        "edited 2026-11-25T13:00:00Z aaaaaaaa→bbbbbbbb; taken down 2026-11-26T12:00:00Z HTTP 404"
+    )

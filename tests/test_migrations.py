@@ -67,7 +67,7 @@ def test_upgrade_keeps_rows(engine: Engine, stamped: bool) -> None:
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         head = ScriptDirectory.from_config(alembic_config(connection)).get_current_head()
-    assert version == head == "0010"
+    assert version == head == "0011"
 
 
 def test_fresh_database_gets_the_whole_schema(engine: Engine) -> None:
@@ -169,3 +169,50 @@ def test_single_chat_queue_moves_to_the_default_destination(engine: Engine) -> N
     assert [i.title for i in outbox.pending(engine, urgent=False, destination="desk")] == ["T3"]
     with pytest.raises(IntegrityError), engine.begin() as connection:
         connection.execute(insert_row, {"now": NOW})
+
+
+def test_untold_changes_become_notices_for_each_destination(engine: Engine) -> None:
+    """Migration 0011: a change the channel was not yet told of (revision 0010) becomes one
+    queued notice per destination its article was queued for; one already told, none."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0010")
+        connection.execute(
+            text(
+                "INSERT INTO outlet (id, name, config_url, url, lang, every_seconds, active, "
+                "failures) VALUES ('a', 'A', 'https://a/rss', 'https://a/rss', 'en', 900, true, 0)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO article (key, outlet_id, url, title, text, lang, seen_at) "
+                "VALUES ('https://a/1', 'a', 'https://a/1', 'T', 'B', 'en', :now)"
+            ),
+            {"now": NOW},
+        )
+        for destination in ("default", "desk"):
+            connection.execute(
+                text(
+                    "INSERT INTO delivery (article_id, destination, urgent, created_at, attempts, "
+                    "sent_at) SELECT id, :d, true, :now, 1, :now FROM article"
+                ),
+                {"d": destination, "now": NOW},
+            )
+        for status, told in (("changed", None), ("gone", NOW)):
+            connection.execute(
+                text(
+                    "INSERT INTO snapshot (article_id, taken_at, source, stage, status, notable, "
+                    "told_at) SELECT id, :now, 'page', 1, :status, true, :told FROM article"
+                ),
+                {"now": NOW, "status": status, "told": told},
+            )
+    init_db(engine)
+    with engine.connect() as connection:
+        queued = connection.execute(
+            text(
+                "SELECT s.status, n.destination FROM notice n JOIN snapshot s "
+                "ON s.id = n.snapshot_id WHERE n.sent_at IS NULL ORDER BY n.destination"
+            )
+        ).all()
+        kept = connection.execute(text("SELECT message_id FROM delivery")).all()
+    assert [tuple(r) for r in queued] == [("changed", "default"), ("changed", "desk")]
+    assert [tuple(r) for r in kept] == [(None,), (None,)]  # sent before ids were kept

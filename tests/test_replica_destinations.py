@@ -3,10 +3,12 @@ digest times (through its own time zone), against the fake Bot API.
 
 Asserted: each destination receives each alert once and each article of its digest once;
 its digests go out at its own times, once per time although both replicas' clocks find
-them due."""
+them due. /status is answered once, by one replica, and lists both; when that replica
+is killed, the other answers."""
 
 import os
 import re
+import signal
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,7 @@ from tests.test_replicas import start, wait_for
 pytestmark = pytest.mark.slow
 
 OUTLETS = 4
+ADMIN = 111
 EVERY = 3.0  # seconds between polls of one outlet
 OTHER_CHAT = -1005550000042
 WEST_ZONE = "Asia/Tokyo"  # UTC+9 all year: its digest clock reads nine hours ahead
@@ -102,6 +105,7 @@ def test_two_destinations_each_message_once_digests_once_at_their_own_times(
             "TRIALWATCH_DIGEST_AT": ",".join(clock),
             "TRIALWATCH_REPLICA_LEASE": "5s",
             "TRIALWATCH_REPLICA_CONCURRENCY": "4",
+            "TRIALWATCH_ADMINS": str(ADMIN),
         }
         engine = make_engine(database_url)
         logs = [tmp_path / f"replica-{i}.log" for i in range(2)]
@@ -123,6 +127,14 @@ def test_two_destinations_each_message_once_digests_once_at_their_own_times(
                 for m in ITEM_URL.finditer(body)
             ]
 
+        def status_replies() -> list[str]:
+            """Ask /status; the replies that came within 30 s (and a moment more)."""
+            before = len(telegram.texts_to(ADMIN))
+            telegram.command("/status", user_id=ADMIN)
+            wait_for(lambda: len(telegram.texts_to(ADMIN)) > before, 30)
+            time.sleep(1.0)  # a second answer, if two replicas were polling, comes now
+            return telegram.texts_to(ADMIN)[before:]
+
         backlog = {("quiet", n) for n in range(OUTLETS)}
         news = {("urgent", n) for n in range(OUTLETS)}
         chats = {"east": telegram.chat_id, "west": str(OTHER_CHAT)}
@@ -139,6 +151,21 @@ def test_two_destinations_each_message_once_digests_once_at_their_own_times(
             )
             # Two more digest times of each destination pass with both clocks running.
             time.sleep(17)
+            # /status: one replica answers (one long poll of the bot's updates), listing both.
+            first = status_replies()
+            assert len(first) == 1, first
+            table = first[0].split("<pre>")[1].split("</pre>")[0].splitlines()[1:]
+            states = {int(row.split()[1]): row.split()[2] for row in table}
+            assert states == {p.pid: "alive" for p in replicas}, table
+            serving = [
+                i for i, log in enumerate(logs) if "answers the bot's commands" in log.read_text()
+            ]
+            assert len(serving) == 1, serving
+            replicas[serving[0]].send_signal(signal.SIGKILL)
+            replicas[serving[0]].wait()
+            second = status_replies()  # the other replica takes the commands over
+            assert len(second) == 1, second
+            assert str(replicas[1 - serving[0]].pid) in second[0]
         finally:
             for process in replicas:
                 process.terminate()

@@ -5,11 +5,13 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
 
 from bot.cycle import CycleDeps, poll_outlet, run_cycle
+from bot.deliver import send_digest
 from bot.research.evidence import recheck, tell_changes
 from bot.research.search import search
 from bot.services import sync_outlets
@@ -91,12 +93,14 @@ class FlakyNotifier(FakeNotifier):
     failures: int = 1
     refused: list[str] = field(default_factory=list)
 
-    async def send(self, text_html: str) -> None:
+    async def send(
+        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
+    ) -> None:
         if self.failures:
             self.failures -= 1
             self.refused.append(text_html)
             raise DeliveryError("Telegram is down")
-        await super().send(text_html)
+        await super().send(text_html, silent=silent, reply_to=reply_to)
 
 
 @pytest.fixture
@@ -108,7 +112,8 @@ async def fetcher() -> AsyncIterator[PageFetcher]:
 async def test_a_takedown_reaches_the_channel_once_even_after_an_outage(
     engine: Engine, site: OutletServer, fetcher: PageFetcher
 ) -> None:
-    """The notice waits out a refused send, is sent once, and never again."""
+    """The notice waits for its article's digest, waits out a refused send, is sent
+    once, and never again."""
     sync_outlets(engine, OUTLETS, timedelta(minutes=15), NOW)
     title, body = "Суд над Тасболатовым отложен", "Ержан Тасболатов."
     store_item(engine, Item("b", site.url("article.html"), "ru", NOW, title, body), matcher())
@@ -118,9 +123,13 @@ async def test_a_takedown_reaches_the_channel_once_even_after_an_outage(
     await recheck(engine, fetcher, seen + timedelta(days=1))
     channel = FlakyNotifier()
     assert await tell_changes(engine, channel, seen + timedelta(days=1)) == 0
+    assert channel.refused == [] and channel.sent == []  # waits: the article is still queued
+    await send_digest(engine, FakeNotifier(), ZoneInfo("UTC"), str, seen + timedelta(days=1))
+    assert await tell_changes(engine, channel, seen + timedelta(days=1)) == 0
     assert channel.refused and channel.sent == []
     assert await tell_changes(engine, channel, seen + timedelta(days=1, minutes=10)) == 1
     [message] = channel.sent
     assert message.startswith("Taken down (410): <a href=") and title in message
+    assert "Not a reply: the article went out in a digest." in message
     assert await tell_changes(engine, channel, seen + timedelta(days=2)) == 0
     assert len(channel.sent) == 1

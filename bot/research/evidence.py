@@ -6,26 +6,38 @@
     text    = extract_text(page)                              # trafilatura, in a thread
     verdict = judge(before, page, text)                       # feeds.evidence (pure)
     storage.add_page_snapshot(...)                            # one transaction per page
-    → notable verdicts (edited, taken down, moved) are stored as untold;
-      tell_changes sends them to the channel and marks them told, so a Telegram
-      outage delays a notice and never loses it
+    → a notable verdict (edited, taken down, moved) queues a notice for every
+      destination the article was queued for, in the snapshot's transaction;
+      tell_changes sends them, each as a reply to the article's alert there
+      (bot.research.notices), and marks them sent once Telegram accepted them,
+      so an outage delays a notice and never loses it
 
 The feed text of every matched article is stored and hashed when it is first
 seen, in the transaction that stores the article (storage.evidence).
 """
 
 import asyncio
-import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.notify import Notifier
-from core.errors import DeliveryError
-from core.research import PageBefore, SnapshotRecord, StoredArticle, Verdict
+from bot.notify import Notifier, Posted
+from bot.research import notices
+from bot.research.notices import NoticeFacts, how_to_tell
+from core.errors import DeliveryError, MessageRefused
+from core.records import DEFAULT_DESTINATION
+from core.research import (
+    NoticeRecord,
+    PageBefore,
+    PageChange,
+    SnapshotRecord,
+    StoredArticle,
+    Verdict,
+)
 from feeds.canonical import canonical_url
 from feeds.evidence import STAGES, WINDOW, due_stage, judge
 from feeds.extract import extract_text
@@ -34,12 +46,16 @@ from feeds.records import PageResult
 from storage.errors import wrap_errors
 from storage.evidence import (
     PageTrail,
+    PendingNotice,
     add_page_snapshot,
     find_article,
-    mark_told,
+    mark_notice_failed,
+    mark_notice_sent,
+    page_changes,
     page_trails,
+    pending_notices,
+    set_notice_aside,
     trail,
-    untold,
 )
 from storage.models import Snapshot
 
@@ -76,40 +92,81 @@ async def recheck(
     return notices
 
 
-async def tell_changes(engine: Engine, notifier: Notifier, now: datetime) -> int:
-    """Send the untold notices, oldest first; stop at the first delivery error (they
-    stay untold for the next run). Returns how many were sent."""
+async def tell_changes(
+    engine: Engine,
+    notifier: Notifier,
+    now: datetime,
+    *,
+    destination: str = DEFAULT_DESTINATION,
+    chat: str | None = None,
+    topic: int | None = None,
+) -> int:
+    """Send one destination's queued notices, oldest first, each as a reply to the
+    article's alert where there is one (`notices.how_to_tell`; `chat`, `topic`: where the
+    destination posts now). A notice is marked sent only once Telegram accepted it; the
+    first delivery error stops the run (the rest stay queued); a notice refused in every
+    form is set aside. A notice whose article is still queued waits. Returns how many
+    were sent."""
     told = 0
-    for notice in _untold(engine):
+    for notice in _pending(engine, destination):
+        telling = how_to_tell(notice.original, chat, topic)
+        if telling is None:
+            continue
+        facts = NoticeFacts(notice.title, notice.url, _verdict(notice))
         try:
-            await notifier.send(render_notice(notice))
+            posted = await notifier.send(
+                notices.render_notice(facts, telling.how), reply_to=telling.reply_to
+            )
+        except MessageRefused as e:
+            log.error("%s (notice %d)", e, notice.notice_id)
+            _record(engine, set_notice_aside, notice.notice_id, str(e), now)
+            continue
         except DeliveryError as e:
-            log.warning("evidence notices wait: %s", e)
+            log.warning("evidence notices for %s wait: %s", destination, e)
+            _record(engine, mark_notice_failed, notice.notice_id, str(e))
             break
-        _told(engine, notice, now)
+        how = telling.how
+        if posted is not None and telling.reply_to is not None and posted.reply_to is None:
+            how = "deleted"  # Telegram sent it without the reply: the alert is gone
+        _sent(engine, notice.notice_id, now, how, posted)
         told += 1
     return told
 
 
+def _verdict(notice: PendingNotice) -> Verdict:
+    return Verdict(
+        notice.status, notice.http_status, notice.final_url, diff=notice.diff, notable=True
+    )
+
+
 @wrap_errors
-def _untold(engine: Engine) -> list[EvidenceNotice]:
+def _pending(engine: Engine, destination: str) -> list[PendingNotice]:
     with engine.connect() as connection:
-        return [
-            EvidenceNotice(
-                u.article_id,
-                u.title,
-                u.url,
-                Verdict(u.status, u.http_status, u.final_url, diff=u.diff, notable=True),
-                u.snapshot_id,
-            )
-            for u in untold(connection)
-        ]
+        return pending_notices(connection, destination)
 
 
 @wrap_errors
-def _told(engine: Engine, notice: EvidenceNotice, now: datetime) -> None:
+def _sent(engine: Engine, notice_id: int, now: datetime, how: str, posted: Posted | None) -> None:
     with engine.begin() as connection:
-        mark_told(connection, notice.snapshot_id or 0, now)
+        if posted is None:
+            mark_notice_sent(connection, notice_id, now, how=how)
+        else:
+            mark_notice_sent(
+                connection,
+                notice_id,
+                now,
+                how=how,
+                chat=posted.chat,
+                topic=posted.topic,
+                message_id=posted.message_id,
+                reply_to=posted.reply_to,
+            )
+
+
+@wrap_errors
+def _record(engine: Engine, write: Callable[..., None], *args: Any) -> None:
+    with engine.begin() as connection:
+        write(connection, *args)
 
 
 @wrap_errors
@@ -149,21 +206,9 @@ def before_of(snapshots: Sequence[Snapshot]) -> PageBefore | None:
     )
 
 
-def render_notice(notice: EvidenceNotice) -> str:
-    """The channel message (HTML) about a change to a matched article."""
-    v, title = notice.verdict, html.escape(notice.title)
-    link = f'<a href="{html.escape(notice.url, quote=True)}">{title}</a>'
-    if v.status == "gone":
-        return f"Taken down ({v.http_status}): {link}"
-    if v.status == "moved":
-        return f"Now redirects elsewhere: {link} → {html.escape(v.final_url or '')}"
-    changes = [
-        line
-        for line in (v.diff or "").splitlines()
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    ]
-    excerpt = "\n".join(html.escape(line[:200]) for line in changes[:6])
-    return f"Edited: {link}\n<pre>{excerpt}</pre>" if excerpt else f"Edited: {link}"
+def render_notice(notice: EvidenceNotice, how: str = "reply") -> str:
+    """The channel message (HTML) about a change to a matched article (`notices`)."""
+    return notices.render_notice(NoticeFacts(notice.title, notice.url, notice.verdict), how)
 
 
 def render_notice_text(notice: EvidenceNotice) -> str:
@@ -174,6 +219,13 @@ def render_notice_text(notice: EvidenceNotice) -> str:
     if v.status == "moved":
         return f"now redirects elsewhere: {notice.title} {notice.url} -> {v.final_url}"
     return f"edited: {notice.title} {notice.url}\n{v.diff}"
+
+
+@wrap_errors
+def page_changes_of(engine: Engine, article_ids: Sequence[int]) -> dict[int, list[PageChange]]:
+    """What these articles' pages went through: edited, taken down, moved (by article id)."""
+    with engine.connect() as connection:
+        return page_changes(connection, article_ids)
 
 
 @wrap_errors
@@ -200,8 +252,24 @@ def render_history(article: StoredArticle, records: Sequence[SnapshotRecord]) ->
         elif r.status == "gone":
             detail = f"HTTP {r.http_status}"
         lines.append(f"{_utc(r.taken_at)}  {r.source:<4}  {what:<13}  {r.status:<10}  {detail}")
+        if r.raw_sha256:
+            lines.append(f"{'':17}  feed  item XML       {'as served':<10}  {r.raw_sha256}")
         lines += [f"    {line}" for line in (r.diff or "").splitlines()]
+        lines += [f"    {_told(n)}" for n in r.notices]
     return "\n".join(lines)
+
+
+def _told(n: NoticeRecord) -> str:
+    """`told main 2026-11-21 10:41Z: reply to message 17` (or on its own, and why)."""
+    if n.set_aside:
+        return f"not told {n.destination}: Telegram refused the notice"
+    if n.sent_at is None:
+        return f"to tell {n.destination}: queued"
+    if n.how == "reply":
+        how = f"reply to message {n.reply_to}"
+    else:
+        how = f"on its own ({notices.WHY_ALONE.get(n.how or '', n.how or 'unknown')})"
+    return f"told {n.destination} {_utc(n.sent_at)}: {how}"
 
 
 def _utc(when: datetime) -> str:

@@ -9,7 +9,7 @@ running it as a formula (OWASP, "CSV Injection").
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, TextIO
@@ -18,14 +18,15 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import StorageError
-from core.research import ArticleFilter, ProvenanceRow
+from core.records import DEFAULT_DESTINATION
+from core.research import ArticleFilter, PageChange, ProvenanceRow, Sent
 from storage.export import iter_provenance
 
 Format = Literal["csv", "jsonl"]
 COLUMNS = (
     "outlet_id", "outlet", "canonical_url", "url", "title", "published_utc", "first_seen_utc",
     "lang", "entry_id", "entry_name", "kind", "form", "score", "reason", "snippet",
-    "delivered_utc", "delivered_to", "evidence_sha256", "page_status",
+    "delivered_utc", "delivered_to", "evidence_sha256", "page_status", "page_changes",
 )  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,7 +36,9 @@ class ExportOptions:
     format: Format = "csv"
     bom: bool = False  # CSV only
     name_of: Callable[[str], str] = str  # entry id → display name (the watchlist's)
-    delivered_to: str = ""  # where delivered rows went (the channel)
+    delivered_to: str = (
+        ""  # the chat of destination `default`, for rows sent before chats were kept
+    )
 
 
 def export(engine: Engine, where: ArticleFilter, out: TextIO, options: ExportOptions) -> int:
@@ -73,10 +76,48 @@ def as_record(row: ProvenanceRow, options: ExportOptions) -> dict[str, object]:
         "reason": row.reason,
         "snippet": row.snippet,
         "delivered_utc": iso(row.delivered_at),
-        "delivered_to": options.delivered_to if row.delivered_at else None,
+        "delivered_to": " ".join(_where(s, options) for s in row.delivered_to) or None,
         "evidence_sha256": row.evidence_sha256,
         "page_status": row.page_status,
+        "page_changes": _changes(row.page_changes, options.format),
     }
+
+
+def _where(sent: Sent, options: ExportOptions) -> str:
+    """The chat (and /topic) a delivery went to; else the destination's id."""
+    if sent.chat is not None:
+        return sent.chat + (f"/{sent.topic}" if sent.topic is not None else "")
+    if sent.destination == DEFAULT_DESTINATION and options.delivered_to:
+        return options.delivered_to
+    return sent.destination
+
+
+def _changes(changes: Sequence[PageChange], format: Format) -> object:
+    """JSON lines: a list of objects; CSV: `edited 2026-11-21T10:40:00Z af30616f→120624f8;
+    taken down 2026-11-22T09:40:00Z HTTP 404` (hashes cut to 8 hex digits)."""
+    if format == "jsonl":
+        return [
+            {
+                "change": c.label,
+                "at": iso(c.at),
+                "sha256_before": c.sha256_before,
+                "sha256_after": c.sha256_after,
+                "http_status": c.http_status,
+                "final_url": c.final_url,
+            }
+            for c in changes
+        ]
+    return "; ".join(change_line(c) for c in changes) or None
+
+
+def change_line(c: PageChange) -> str:
+    """One page change in a line: what, when (UTC), hash prefixes or status."""
+    line = f"{c.label} {iso(c.at)}"
+    if c.status == "changed":
+        return f"{line} {(c.sha256_before or '?')[:8]}→{(c.sha256_after or '?')[:8]}"
+    if c.status == "gone":
+        return f"{line} HTTP {c.http_status}"
+    return f"{line} → {c.final_url}"
 
 
 def iso(when: datetime | None) -> str | None:
