@@ -6,7 +6,7 @@ text changes, so a problem that persists for hours is one message, not hundreds.
 
 import logging
 
-from bot.notify import Notifier
+from bot.notifier import Notifier
 from core.errors import DeliveryError
 
 log = logging.getLogger(__name__)

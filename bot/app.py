@@ -16,18 +16,17 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
-from telegram.ext import ExtBot
 
 from bot import services
 from bot.admin import AdminReporter
-from bot.commands import build_commands, serve_commands
 from bot.config import config_stamp, load_compiled, poll_floor_problem
 from bot.context import App
-from bot.notify import ConsoleNotifier, Notifier, TelegramNotifier, greet, make_bot
+from bot.notifier import ConsoleNotifier, Notifier
 from bot.settings import Settings
 from bot.workers import CpuPool, usable_cores
 from core.errors import SettingsError
@@ -35,6 +34,9 @@ from feeds.fetch import make_client
 from feeds.pages import PageFetcher
 from storage import monitor
 from storage.db import init_db, make_engine
+
+if TYPE_CHECKING:
+    from telegram.ext import ExtBot
 
 __all__ = ["App", "build_app", "build_scheduler", "open_engine", "run_forever"]
 
@@ -100,12 +102,14 @@ def _cpu_workers(settings: Settings, stack: contextlib.AsyncExitStack) -> CpuPoo
 
 async def _telegram(
     settings: Settings, stack: contextlib.AsyncExitStack
-) -> tuple[ExtBot[int] | None, Notifier | None]:
+) -> tuple["ExtBot[int] | None", Notifier | None]:
     """(the bot every destination is sent through, the admin chat's notifier), or
     (None, None) in console mode."""
     if settings.telegram_token is None:
         log.info("no TRIALWATCH_TELEGRAM_TOKEN: console mode, printing what would be sent")
         return None, None
+    from bot.notify import TelegramNotifier, greet, make_bot  # python-telegram-bot: with a token
+
     bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api)
     stack.push_async_callback(bot.shutdown)
     if problem := await greet(bot):
@@ -196,6 +200,8 @@ def _start_commands(app: App, stop: asyncio.Event) -> asyncio.Task[None] | None:
     if not settings.admin_ids:
         log.info("no TRIALWATCH_ADMINS: the bot's commands are off")
         return None
+    from bot.commands import build_commands, serve_commands
+
     application = build_commands(
         app, settings.telegram_token.get_secret_value(), settings.telegram_api, settings.admin_ids
     )

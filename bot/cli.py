@@ -18,7 +18,7 @@ import stamina
 from bot import services
 from bot.app import build_app, open_engine, run_forever
 from bot.config import load_config_for, poll_floor_problem, read_config_text
-from bot.notify import ConsoleNotifier
+from bot.notifier import ConsoleNotifier
 from bot.research.commands import add_commands as add_research_commands
 from bot.settings import Settings, load_settings
 from core.errors import SettingsError, TrialwatchError

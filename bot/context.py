@@ -3,21 +3,24 @@
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy import Engine
-from telegram.ext import ExtBot
 
 from bot.admin import AdminReporter
 from bot.config import Config
 from bot.cycle import CycleDeps
 from bot.destinations import Destination, single_destination
-from bot.notify import Notifier, TelegramNotifier
+from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.workers import CpuPool
 from core.records import Match
 from feeds.pages import PageFetcher
 from matchers import Matcher, is_urgent
+
+if TYPE_CHECKING:
+    from telegram.ext import ExtBot
 
 
 @dataclass
@@ -36,7 +39,7 @@ class App:
     pages: PageFetcher | None = None  # article pages: full text and evidence re-checks
     workers: CpuPool | None = None  # processes for parsing and matching (bot.cycle)
     jobs: set[asyncio.Task[None]] = field(default_factory=set)  # running poll/digest jobs
-    bot: ExtBot[int] | None = None
+    bot: "ExtBot[int] | None" = None  # None: console mode (python-telegram-bot not loaded)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     digests_at: dict[str, datetime] = field(default_factory=dict)  # destination → last digest
     _senders: dict[tuple[str, int | None], Notifier] = field(default_factory=dict)
@@ -66,6 +69,8 @@ class App:
         """The notifier for one destination's chat and topic."""
         if self.bot is None:
             return self.notifier
+        from bot.notify import TelegramNotifier  # there is a bot: python-telegram-bot is loaded
+
         key = (str(destination.chat), destination.topic)
         if key not in self._senders:
             setting = (

@@ -10,9 +10,10 @@
                    └ new_articles(outlet, articles, …)   #   holds or has reserved (feeds.identity)
         new      = with_full_text(pages, new)            # full text, `fulltext: true` outlets
                                                          #   (event loop)
-        intents  = match_articles(matcher, new, …)       # match, route:              [workers]
+        intents  = match_articles(matcher, feed, new, …) # match, route:              [workers]
                    ├ matcher.analyse(title, text, lang)  #   bot.route: alert, digest,
-                   └ route(article, outlet, analysis, …) #   region or unsent, to destinations
+                   ├ route(article, outlet, analysis, …) #   region or unsent, to destinations;
+                   └ raw_items(feed, matched)            #   evidence: matched items' XML
         update   = after_success(outlet, feed, now, …)   # decide: the outlet row, next poll
         batch.add(update, intents)                       # apply_many: one transaction per  [db]
                                                          #   BATCH_OUTLETS outlets or
@@ -202,13 +203,13 @@ class _Stages:
         return result
 
     async def match(
-        self, articles: list[ParsedArticle], outlet: OutletForPoll, now: datetime
+        self, feed: FetchedFeed, articles: list[ParsedArticle], now: datetime
     ) -> list[ArticleIntent]:
         d = self.deps
         if self.pool is None:
-            return await self.db(match_articles, d.matcher, articles, outlet, now, d.destinations)
+            return await self.db(match_articles, d.matcher, feed, articles, now, d.destinations)
         result: list[ArticleIntent] = await self._in_worker(
-            match_in_worker, articles, outlet, now, d.destinations
+            match_in_worker, feed, articles, now, d.destinations
         )
         return result
 
@@ -346,7 +347,7 @@ async def _poll_fetched(
     try:
         if new and stages.deps.pages is not None and outlet.id in stages.deps.fulltext:
             new = await with_full_text(stages.deps.pages, new)
-        intents = await stages.match(new, outlet, now) if new else []
+        intents = await stages.match(feed, new, now) if new else []
     except WorkerLost:
         await stages.db(batch.release, outlet.id)
         return _lost(outlet, "matching")

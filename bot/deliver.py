@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from bot.notify import Notifier
+from bot.notifier import Notifier
 from bot.render import Message, NameOf, render_alert, render_digest
 from bot.stories import group_stories
 from core.errors import DeliveryError, MessageRefused

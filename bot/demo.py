@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot import services
 from bot.app import build_app
-from bot.notify import ConsoleNotifier
+from bot.notifier import ConsoleNotifier
 from bot.settings import Settings
 from feeds.localserver import serve
 

@@ -1,13 +1,11 @@
-"""Where messages go: a Telegram chat, or the console when there is no token."""
+"""Where messages go: a Telegram chat. The interface and the console (no token) are in
+`bot.notifier`, which imports no Telegram library: the monitor starts without it."""
 
 import asyncio
 import html
 import logging
 import os
 import re
-import sys
-from dataclasses import dataclass
-from typing import Protocol, TextIO
 
 from telegram import LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -24,6 +22,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.bounds import clip
+from bot.notifier import ConsoleNotifier, Notifier, Posted
 from bot.render import to_plain
 from core.errors import DeliveryError, MessageRefused
 
@@ -34,41 +33,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]*>")
 NETWORK_RETRIES = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Posted:
-    """Where Telegram put an accepted message: the chat as configured (-100… or
-    @name), the forum topic, its message id, and the message it replies to, if any."""
-
-    chat: str
-    topic: int | None
-    message_id: int
-    reply_to: int | None = None
-
-
-class Notifier(Protocol):
-    async def send(
-        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
-    ) -> Posted | None:
-        """Deliver one message or raise `DeliveryError`; return only when accepted, with
-        where it went (None: not Telegram, e.g. the console). `silent`: no notification
-        sound (the digest). `reply_to`: a message id in the same chat to reply to; if
-        Telegram no longer has it, the message goes out as a plain one."""
-
-
-class ConsoleNotifier:
-    """Console mode: print what would be sent, as plain text."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
-
-    async def send(
-        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
-    ) -> Posted | None:
-        print("─" * 60, file=self.stream)
-        print(to_plain(text_html), file=self.stream, flush=True)
-        return None
+__all__ = ["ConsoleNotifier", "Notifier", "Posted", "TelegramNotifier", "greet", "make_bot"]
 
 
 def make_bot(token: str, base_url: str | None = None, *, timeout: float = 10.0) -> ExtBot[int]:

@@ -37,7 +37,7 @@ COMMANDS = (
     Command("status", "", "outlets' health, the queue, the last poll cycle, the replicas"),
     Command("watchlist", "", "the watched people, cases and keywords"),
     Command("search", "<name or words>", "latest stored articles about a name or with words"),
-    Command("case", "<entry-id> [page]", "an entry's timeline, newest first"),
+    Command("case", "<entry-id> [page]", "an entry's timeline, newest first, with page edits"),
     Command("why", "<article link>", "why an article matched and where it went"),
     Command("test", "<text>", "what the watchlist finds in a text"),
     Command("digest", "", "send the pending digest now"),

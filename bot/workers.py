@@ -32,6 +32,7 @@ from core.errors import ErrorKind, FeedError, ParseError
 from core.records import ArticleIntent, OutletForPoll, ParsedArticle
 from feeds.dates import plausible_date
 from feeds.parse import parse
+from feeds.rawitem import raw_items
 from feeds.records import FetchedFeed
 from matchers import Matcher
 
@@ -62,13 +63,15 @@ def parse_articles(feed: FetchedFeed, now: datetime) -> list[ParsedArticle] | Pa
 
 def match_articles(
     matcher: Matcher,
+    feed: FetchedFeed,
     articles: Sequence[ParsedArticle],
-    outlet: OutletForPoll,
     now: datetime,
     destinations: Sequence[Destination],
 ) -> list[ArticleIntent]:
-    """The new articles with their matches, routed (`bot.route`): what the batch writes."""
-    return [
+    """The new articles with their matches, routed (`bot.route`), each matched one
+    with its item's XML as served (`feeds.rawitem`, evidence): what the batch writes."""
+    outlet = feed.outlet
+    intents = [
         route(
             article,
             outlet,
@@ -79,6 +82,10 @@ def match_articles(
         )
         for article in articles
     ]
+    if any(i.matches for i in intents):
+        raws = raw_items(feed, [i.article for i in intents if i.matches])
+        intents = [replace(i, raw=raws.get(i.article.key)) for i in intents]
+    return intents
 
 
 class WorkerLost(Exception):
@@ -183,8 +190,8 @@ def _hold_matcher(pickled: bytes) -> None:
 
 
 def match_in_worker(
+    feed: FetchedFeed,
     articles: list[ParsedArticle],
-    outlet: OutletForPoll,
     now: datetime,
     destinations: tuple[Destination, ...],
 ) -> list[ArticleIntent]:
@@ -192,4 +199,4 @@ def match_in_worker(
     matcher = _held.get("matcher")
     if matcher is None:
         matcher = _held["matcher"] = pickle.loads(_held.pop("pickled"))
-    return match_articles(matcher, articles, outlet, now, destinations)
+    return match_articles(matcher, feed, articles, now, destinations)

@@ -129,12 +129,22 @@ class ArticleIntent:
     urgent: bool
     send: bool | None = None
     destinations: tuple[str, ...] = (DEFAULT_DESTINATION,)
+    raw: "RawItem | None" = None  # the item's XML as served, kept with the evidence
 
     @property
     def deliverable(self) -> bool:
         if self.send is not None:
             return self.send
         return any(m.deliverable and m.kind != "region" for m in self.matches)
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """A feed item's markup as the outlet served it (`feeds.rawitem`): `xml` decoded in
+    the feed's encoding, and the SHA-256 of its bytes as served."""
+
+    xml: str
+    sha256: str
 
 
 @dataclass(frozen=True, slots=True)

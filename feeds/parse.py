@@ -1,7 +1,10 @@
 """Feed bytes to articles as plain text. Pure functions: no network, no clock.
 
-feedparser runs with `sanitize_html=False, resolve_relative_uris=False`: we
-strip all HTML to text ourselves, and those two passes cost 40 % of its time.
+Well-formed feeds are read by `feeds.fastparse`, which gives feedparser's entries
+without feedparser's per-element Python; everything it leaves alone (its docstring
+states the rule) is read by feedparser, which stays the reference. feedparser runs
+with `sanitize_html=False, resolve_relative_uris=False`: we strip all HTML to text
+ourselves, and those two passes cost 40 % of its time.
 """
 
 import calendar
@@ -16,6 +19,7 @@ import feedparser
 
 from core.errors import ErrorKind, ParseError
 from core.records import ParsedArticle
+from feeds import fastparse
 from feeds.dates import exists_as_written
 from feeds.decode import CP1251, charset_of, content_decoded
 from feeds.identity import article_key, url_key
@@ -24,7 +28,20 @@ from feeds.text import html_to_text, one_line
 
 
 def parse(fetched: FetchedFeed) -> ParsedFeed:
-    """Parse a 200 response into articles; raise `ParseError` if it is not a feed."""
+    """Parse a 200 response into articles; raise `ParseError` if it is not a feed.
+
+    Well-formed feeds are read by `feeds.fastparse`, which gives feedparser's entries
+    about 20 times faster; what it leaves alone (its module docstring says what) and a
+    feed that yields no article are read by feedparser itself."""
+    return _parse(fetched, fast=True)
+
+
+def parse_with_feedparser(fetched: FetchedFeed) -> ParsedFeed:
+    """`parse` with feedparser reading every feed: the reference `parse` must agree with."""
+    return _parse(fetched, fast=False)
+
+
+def _parse(fetched: FetchedFeed, *, fast: bool) -> ParsedFeed:
     outlet = fetched.outlet
     body = content_decoded(fetched)
     headers = {k.lower(): v for k, v in fetched.headers.items()}
@@ -36,27 +53,46 @@ def parse(fetched: FetchedFeed) -> ParsedFeed:
     shown = charset_of(body)
     if shown is not None and shown != CP1251:  # the bytes show it: the labels lose
         headers["content-type"] = f"application/xml; charset={shown}"
+    if fast and shown != CP1251 and body:
+        entries = fastparse.entries(_characters_only(body), headers)
+        articles, skipped = _articles(outlet.id, entries or [])
+        if articles:
+            _log_skipped(outlet.id, skipped)
+            return ParsedFeed(outlet=outlet, articles=articles)
     parsed = _feedparse(fetched, body, headers)
     if shown == CP1251 and parsed.get("encoding", "").lower() in _LATIN1:
         # Served without (or with a wrong) charset: read as Latin-1, Russian and
         # Kazakh in windows-1251 would be mojibake.
         parsed = _feedparse(fetched, body, {**headers, "content-type": _XML_CP1251})
-    articles: dict[str, ParsedArticle] = {}
-    for number, entry in enumerate(parsed.entries, 1):
-        try:
-            article = _article(outlet.id, entry)
-        except (TypeError, ValueError, AttributeError, OverflowError) as e:
-            # One malformed item never costs the others.
-            log.warning("%s: item %d skipped: %s: %s", outlet.id, number, type(e).__name__, e)
-            continue
-        if article is not None:
-            articles.setdefault(article.key, article)
+    articles, skipped = _articles(outlet.id, parsed.entries)
+    _log_skipped(outlet.id, skipped)
     # A broken document that still yields items (say, a truncated tail) is used;
     # one that yields nothing is an error, unlike a valid feed with no items.
     if not articles and (parsed.get("bozo") or not parsed.get("version")):
         kind: ErrorKind = "blocked" if is_challenge_page(body) else "broken"
         raise ParseError(outlet.id, outlet.url, _why_not_a_feed(body, parsed), kind=kind)
-    return ParsedFeed(outlet=outlet, articles=list(articles.values()))
+    return ParsedFeed(outlet=outlet, articles=articles)
+
+
+def _articles(outlet_id: str, entries: list[Any]) -> tuple[list[ParsedArticle], list[str]]:
+    """The entries as articles, the first of each key kept, and why items were skipped."""
+    articles: dict[str, ParsedArticle] = {}
+    skipped = []
+    for number, entry in enumerate(entries, 1):
+        try:
+            article = _article(outlet_id, entry)
+        except (TypeError, ValueError, AttributeError, OverflowError) as e:
+            # One malformed item never costs the others.
+            skipped.append(f"item {number} skipped: {type(e).__name__}: {e}")
+            continue
+        if article is not None:
+            articles.setdefault(article.key, article)
+    return list(articles.values()), skipped
+
+
+def _log_skipped(outlet_id: str, skipped: list[str]) -> None:
+    for why in skipped:
+        log.warning("%s: %s", outlet_id, why)
 
 
 log = logging.getLogger(__name__)

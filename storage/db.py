@@ -2,11 +2,9 @@
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, Insert, event, inspect, text
+from sqlalchemy import Connection, Engine, Insert, Table, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -15,6 +13,9 @@ from sqlmodel import create_engine
 
 from storage import models  # noqa: F401  (registers the tables)
 from storage.errors import wrap_errors
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def normalise_url(url: str) -> str:
@@ -94,11 +95,38 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 FIRST_REVISION = "0001"
 
 
-def alembic_config(connection: Connection) -> Config:
+def alembic_config(connection: Connection) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
+
+
+_REVISION = re.compile(r"^(down_)?revision\b[^=]*=\s*['\"]?([\w]+)", re.MULTILINE)
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision id, read from the files in migrations/versions
+    (their `revision` and `down_revision` lines); None unless there is exactly one
+    head. The same answer as Alembic's `ScriptDirectory.get_current_head()` (a test
+    checks), without importing Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("[0-9]*.py"):
+        for down, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            (parents if down else revisions).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(connection: Connection) -> bool:
+    """The schema is already at the newest migration (the usual restart)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return False
+    stamped = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return stamped == [head_revision()]
 
 
 # pg_advisory_xact_lock keys: any constant bigint, the same in every trialwatch process.
@@ -121,6 +149,10 @@ def init_db(engine: Engine) -> None:
     the first upgrades, the others wait for its commit, then find nothing to do."""
     with engine.begin() as connection:
         serialize(connection, MIGRATION_LOCK)
+        if _at_head(connection):  # Alembic costs ~0.25 s and ~10 MiB to find nothing to do
+            return
+        from alembic import command
+
         config = alembic_config(connection)
         tables = inspect(connection)
         if tables.has_table("outlet") and not tables.has_table("alembic_version"):
@@ -128,10 +160,13 @@ def init_db(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def insert_new(session: Session, model: type[Any]) -> Insert:
-    """`INSERT … ON CONFLICT DO NOTHING` (PostgreSQL and SQLite): a row whose unique
-    keys are already stored is skipped, so a retried or concurrent insert adds nothing
-    twice and raises no unique violation. RETURNING gives only the rows inserted."""
-    if session.get_bind().dialect.name == "postgresql":
+def insert_new(where: Session | Connection, model: type[Any] | Table) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` (PostgreSQL and SQLite) into a model's table
+    (or a Core table, for executemany without the ORM), for the database of `where`:
+    a row whose unique keys are already stored is skipped, so a retried or concurrent
+    insert adds nothing twice and raises no unique violation. RETURNING gives only the
+    rows inserted."""
+    dialect = where.dialect if isinstance(where, Connection) else where.get_bind().dialect
+    if dialect.name == "postgresql":
         return postgresql.insert(model).on_conflict_do_nothing()
     return sqlite.insert(model).on_conflict_do_nothing()

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import col
 
-from core.records import ALERT_THRESHOLD
+from core.records import ALERT_THRESHOLD, RawItem
 from core.research import (
     NoticeRecord,
     Original,
@@ -40,11 +40,13 @@ class PageTrail:
 
 
 def store_first_sight(
-    connection: Connection, articles: Sequence[tuple[int, str, str, datetime]]
+    connection: Connection,
+    articles: Sequence[tuple[int, str, str, datetime, RawItem | None]],
 ) -> None:
-    """The feed text of newly matched (id, title, text, seen at) articles, hashed: stage 0."""
+    """The feed text of newly matched (id, title, text, seen at, item XML as served)
+    articles, hashed: stage 0; the item's XML and its hash when it was found."""
     rows = []
-    for article_id, title, text, taken_at in articles:
+    for article_id, title, text, taken_at, raw in articles:
         snapshot = snapshot_text(title, text)
         rows.append(
             {
@@ -55,6 +57,8 @@ def store_first_sight(
                 "status": "first",
                 "sha256": hashlib.sha256(snapshot.encode("utf-8")).hexdigest(),
                 "text": snapshot,
+                "raw": raw.xml if raw else None,
+                "raw_sha256": raw.sha256 if raw else None,
             }
         )
     if rows:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session, col, select
 
 from core.records import OutletForPoll, OutletStatus, OutletSync, OutletUpdate, StateChange
@@ -84,12 +84,12 @@ def for_poll(o: Outlet) -> OutletForPoll:
     )
 
 
-def write_update(session: Session, u: OutletUpdate) -> None:
+def write_update(connection: Connection, u: OutletUpdate) -> None:
     """Record what a poll learned about an outlet, in the caller's transaction."""
-    write_updates(session, [u])
+    write_updates(connection, [u])
 
 
-def write_updates(session: Session, updates: Sequence[OutletUpdate]) -> None:
+def write_updates(connection: Connection, updates: Sequence[OutletUpdate]) -> None:
     """Record what polls learned about outlets, in the caller's transaction: one
     executemany UPDATE per set of columns written (a success clears the error, a
     failure keeps the last success, ...). An outlet removed from feeds.yaml while it
@@ -106,7 +106,7 @@ def write_updates(session: Session, updates: Sequence[OutletUpdate]) -> None:
             .where(col(Outlet.id) == sa.bindparam("o_id"))
             .values({c: sa.bindparam(f"v_{c}") for c in columns})
         )
-        session.connection().execute(statement, rows)
+        connection.execute(statement, rows)
 
 
 def _columns(u: OutletUpdate) -> dict[str, object]:

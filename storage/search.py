@@ -67,7 +67,8 @@ def drop_index(connection: Connection) -> None:
 
 
 def index_articles(connection: Connection, articles: Sequence[tuple[int, str, str]]) -> None:
-    """(Re)index (id, title, text) articles, inside the caller's transaction."""
+    """Index (id, title, text) articles not indexed yet (just inserted, or after the
+    index was emptied), inside the caller's transaction: one executemany INSERT."""
     if not articles:
         return
     rows = [
@@ -75,21 +76,13 @@ def index_articles(connection: Connection, articles: Sequence[tuple[int, str, st
         for i, title, text in articles
     ]
     if connection.dialect.name == "sqlite":
-        ids = [r["id"] for r in rows]
-        connection.execute(sa.delete(_fts).where(_fts.c.rowid.in_(ids)))
-        connection.execute(
-            sa.text(f"INSERT INTO {SQLITE_TABLE} (rowid, doc, names) VALUES (:id, :doc, :names)"),
-            rows,
-        )
-        return
-    connection.execute(
-        sa.text(
+        statement = f"INSERT INTO {SQLITE_TABLE} (rowid, doc, names) VALUES (:id, :doc, :names)"
+    else:
+        statement = (
             f"INSERT INTO {POSTGRES_TABLE} (article_id, doc, names) VALUES "
-            "(:id, to_tsvector('simple', :doc), to_tsvector('simple', :names)) "
-            "ON CONFLICT (article_id) DO UPDATE SET doc = excluded.doc, names = excluded.names"
-        ),
-        rows,
-    )
+            "(:id, to_tsvector('simple', :doc), to_tsvector('simple', :names))"
+        )
+    connection.execute(sa.text(statement), rows)
 
 
 def rebuild_index(connection: Connection) -> int:

@@ -17,8 +17,10 @@ from sqlalchemy import text
 from bot.app import build_app
 from bot.cli import main
 from bot.context import App
+from bot.research.notices import NoticeFacts, Telling, how_to_tell, render_notice
 from bot.services import check_evidence, due_digests, poll
 from bot.settings import load_settings
+from core.research import Original, Verdict
 from feeds.localserver import serve
 from feeds.pages import PageFetcher
 from tests.conftest import TOKEN
@@ -220,3 +222,39 @@ async def test_an_alert_deleted_meanwhile_does_not_keep_the_notice_out(
     assert notices == [("desk", "reply", desk_alert), ("main", "deleted", None)]
     assert await check_evidence(world.app, at(9, 30)) == 0
     assert len(sent_with(telegram, telegram.chat_id, "Edited")) == 1
+
+
+SENT = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("original", "telling"),
+    [
+        (Original(True, SENT, False, "-100", None, 17), Telling("reply", 17)),
+        (Original(True, SENT, False, "-100", 7, 17), Telling("elsewhere")),  # now a topic
+        (Original(True, SENT, False, "-200", None, 17), Telling("elsewhere")),
+        (Original(True, SENT, False, None, None, None), Telling("unknown")),
+        (Original(False, SENT, False, "-100", None, 18), Telling("digest")),
+        (Original(True, None, True, None, None, None), Telling("unsent")),
+        (None, Telling("unsent")),
+        (Original(False, None, False, None, None, None), None),
+    ],
+    ids=["alert", "topic changed", "chat changed", "sent before ids were kept", "digest",
+         "set aside", "never queued there", "still queued: wait"],
+)  # fmt: skip
+def test_how_to_tell(original: Original | None, telling: Telling | None) -> None:
+    """A reply only to an alert in the chat and topic the destination posts to now."""
+    assert how_to_tell(original, "-100", None) == telling
+
+
+def test_a_notice_on_its_own_says_why() -> None:
+    facts = NoticeFacts("T <1>", "https://b.test/1?a=1&b=2", Verdict("gone", 410, notable=True))
+    assert (
+        render_notice(facts)
+        == 'Taken down (410): <a href="https://b.test/1?a=1&amp;b=2">T &lt;1&gt;</a>'
+    )
+    alone = render_notice(facts, "unknown")
+    assert alone.splitlines()[1:] == [
+        "https://b.test/1?a=1&amp;b=2",
+        "<i>Not a reply: the alert was sent before trialwatch kept message ids.</i>",
+    ]

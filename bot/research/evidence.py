@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.notify import Notifier, Posted
+from bot.notifier import Notifier, Posted
 from bot.research import notices
 from bot.research.notices import NoticeFacts, how_to_tell
 from core.errors import DeliveryError, MessageRefused
