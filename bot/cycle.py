@@ -45,7 +45,7 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -181,24 +181,20 @@ class _Stages:
     async def db(self, fn: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.thread, fn, *args)
 
-    async def use_workers(self, due: int, *, starting: bool = True) -> None:
-        """The worker processes for this cycle's CPU stages, when there are any and
-        they run, or when `due` outlets are worth starting them (`starting`)."""
+    def use_workers(self, due: int, *, starting: bool = True) -> None:
+        """Run the CPU stages in the worker processes when they run, or when `due`
+        outlets are worth starting them (`starting`): they start with the first body
+        to parse, so an all-304 cycle starts nothing."""
         pool = self.deps.workers
-        if pool is None or not (pool.executor is not None or (starting and due >= POOL_FROM)):
-            return
-        try:
-            await self.db(pool.start, self.deps.matcher)
-        except Exception:  # cannot start processes here: the thread does the work
-            log.exception("worker processes did not start; parsing in the database thread")
-            return
-        self.pool, self.in_flight = pool, pool.workers * IN_FLIGHT_PER_WORKER
+        if pool is not None and (pool.executor is not None or (starting and due >= POOL_FROM)):
+            self.pool, self.in_flight = pool, pool.workers * IN_FLIGHT_PER_WORKER
 
     async def parse(self, feed: FetchedFeed, now: datetime) -> list[ParsedArticle] | ParseFailure:
-        if self.pool is None:
+        executor = await self._workers()
+        if executor is None:
             return await self.db(parse_articles, feed, now)
         result: list[ParsedArticle] | ParseFailure = await self._in_worker(
-            parse_articles, feed, now
+            executor, parse_articles, feed, now
         )
         return result
 
@@ -206,21 +202,36 @@ class _Stages:
         self, feed: FetchedFeed, articles: list[ParsedArticle], now: datetime
     ) -> list[ArticleIntent]:
         d = self.deps
-        if self.pool is None:
+        executor = await self._workers()
+        if executor is None:
             return await self.db(match_articles, d.matcher, feed, articles, now, d.destinations)
         result: list[ArticleIntent] = await self._in_worker(
-            match_in_worker, feed, articles, now, d.destinations
+            executor, match_in_worker, feed, articles, now, d.destinations
         )
         return result
 
-    async def _in_worker(self, fn: Callable[..., Any], *args: object) -> Any:
+    async def _workers(self) -> ProcessPoolExecutor | None:
+        """The workers holding this cycle's watchlist, started (in the database thread)
+        at the first need, anew after a live reload; None when this cycle has none, or
+        they cannot start (the thread does the work)."""
+        if self.pool is None:
+            return None
+        if self.pool.holds(self.deps.matcher):
+            return self.pool.executor
+        try:
+            return await self.db(self.pool.start, self.deps.matcher)
+        except Exception:  # no processes here (a sandbox, a limit): the thread does it
+            log.exception("worker processes did not start; parsing in the database thread")
+            self.pool = None
+            return None
+
+    async def _in_worker(
+        self, executor: ProcessPoolExecutor, fn: Callable[..., Any], *args: object
+    ) -> Any:
         """`fn(*args)` in a worker process. A pool found broken before the work went
         in (a worker died since) is replaced and the work submitted again; a worker
         dying with the work in it is `WorkerLost` (the pool is replaced too)."""
         assert self.pool is not None
-        executor = self.pool.executor
-        if executor is None:  # closed since the cycle began
-            executor = await self.db(self.pool.start, self.deps.matcher)
         try:
             future = executor.submit(fn, *args)
         except BrokenProcessPool:
@@ -244,7 +255,7 @@ async def run_cycle(
         stages = _Stages(deps, thread)
         due = None if every_outlet else due_by(now, tick)
         outlets = await stages.db(outlets_for_poll, deps.engine, due)
-        await stages.use_workers(len(outlets))
+        stages.use_workers(len(outlets))
         fetched = fetch_all(deps.client, outlets, now=now)
         results = await _poll_all(stages, fetched, now, batch)
         await stages.db(batch.flush)
@@ -261,7 +272,7 @@ async def poll_outlet(deps: CycleDeps, outlet: OutletForPoll, now: datetime) -> 
     batch = _Batch(deps.engine)
     with _database_thread() as thread:
         stages = _Stages(deps, thread)
-        await stages.use_workers(1, starting=False)
+        stages.use_workers(1, starting=False)
         result = await _poll_fetched(stages, fetched, now, batch)
         await stages.db(batch.flush)
     return result

@@ -113,6 +113,10 @@ class CpuPool:
         """The running workers, or None before `start` and after `close`."""
         return self._executor
 
+    def holds(self, matcher: Matcher) -> bool:
+        """Whether workers holding `matcher` are running."""
+        return self._executor is not None and self._matcher is matcher
+
     def start(self, matcher: Matcher) -> ProcessPoolExecutor:
         """Workers holding `matcher`, started and waiting: the running ones, or new
         ones for a different matcher (a live reload) or after `close`."""
