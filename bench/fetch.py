@@ -1,16 +1,18 @@
 """The fetch path alone: an all-304 poll of many feeds, trialwatch against its floors.
 
     python -m bench.fetch [--feeds 1000] [--hosts 25] [--runs 5] [--latencies 0,100]
-                          [--baseline REV] [--profile CASE]
+                          [--baseline REV] [--profile CASE] [--uvloop]
 
 Serves generated feeds (`bench.feedgen`) from `bench.server` in its own process on
 several loopback addresses, polls them once to learn their ETags, then times
 all-304 polls, round-robin in one process, case after case within each run:
 
 - aiohttp: the raw client, the same connection limits, GET + read, nothing else;
-- httpx floor: `httpx.AsyncClient` over httpx-aiohttp's `AiohttpTransport` (same
-  aiohttp session settings as trialwatch), one `client.get` per feed, no retries,
-  no deadline, no records: what any code keeping httpx's API pays at least;
+- httpx floor: trialwatch's client settings (`make_client`: headers, timeouts,
+  redirects) over httpx-aiohttp's plain `AiohttpTransport` and the same aiohttp
+  limits, one `client.get(url_string)` per feed, no retries, no deadline, no
+  records: what code keeping httpx's API pays at least; and the same with each
+  URL parsed into an `httpx.URL` before the poll (as trialwatch keeps them);
 - trialwatch: `feeds.fetch.fetch_all` over `make_client()`, results consumed;
 - baseline (with --baseline REV): feeds/fetch.py as it was at git revision REV,
   run the same way, for a before/after ratio taken side by side.
@@ -19,12 +21,15 @@ A fresh client per poll, as every poll of the bot opens its connections anew (th
 poll interval is longer than the keep-alive). Prints CPU ms per feed
 (`time.process_time` of this process: the client's cost; the server runs apart)
 and wall seconds, median of --runs (min–max). --profile CASE runs that case once
-more under cProfile and prints its top functions by own time.
+more under cProfile and prints its top functions by own time. --uvloop runs every
+case on uvloop's event loop instead of asyncio's (uvloop must be installed: it is
+not a dependency of trialwatch).
 """
 
 import argparse
 import asyncio
 import cProfile
+import importlib
 import importlib.util
 import io
 import os
@@ -34,11 +39,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from importlib.metadata import version
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 
 import aiohttp
 import httpx
@@ -73,21 +79,26 @@ async def raw_aiohttp(outlets: list[OutletForPoll]) -> int:
     return seen[0]
 
 
-async def httpx_floor(outlets: list[OutletForPoll]) -> int:
-    """`client.get` over AiohttpTransport, nothing around it; the count of 304s."""
-    pending = iter(outlets)
+async def httpx_floor(outlets: list[OutletForPoll], *, url_objects: bool = False) -> int:
+    """`client.get` over AiohttpTransport, nothing around it; the count of 304s.
+    `url_objects`: pass `httpx.URL`s parsed before the poll instead of strings."""
+    pending = iter([(httpx.URL(o.url) if url_objects else o.url, o.etag) for o in outlets])
     seen = [0]
 
     async def worker(client: httpx.AsyncClient) -> None:
-        for o in pending:
-            headers = {"If-None-Match": o.etag} if o.etag else {}
-            response = await client.get(o.url, headers=headers)
+        for url, etag in pending:
+            headers = {"If-None-Match": etag} if etag else {}
+            response = await client.get(url, headers=headers)
             seen[0] += response.status_code == 304
 
     session = aiohttp.ClientSession(connector=connector(), cookie_jar=aiohttp.DummyCookieJar())
-    async with httpx.AsyncClient(transport=AiohttpTransport(client=session)) as client:
+    async with fetch.make_client(transport=AiohttpTransport(client=session)) as client:
         await asyncio.gather(*(worker(client) for _ in range(fetch.CONCURRENCY)))
     return seen[0]
+
+
+async def httpx_floor_parsed(outlets: list[OutletForPoll]) -> int:
+    return await httpx_floor(outlets, url_objects=True)
 
 
 def with_module(module: ModuleType) -> Poll:
@@ -135,10 +146,20 @@ async def learn_etags(outlets: list[OutletForPoll]) -> list[OutletForPoll]:
     return updated
 
 
+T = TypeVar("T")
+LOOP_FACTORY: Callable[[], asyncio.AbstractEventLoop] | None = None  # uvloop's with --uvloop
+
+
+def run(coroutine: Coroutine[object, object, T]) -> T:
+    """`asyncio.run`, on uvloop's loop with --uvloop."""
+    with asyncio.Runner(loop_factory=LOOP_FACTORY) as runner:
+        return runner.run(coroutine)
+
+
 def timed(poll: Poll, outlets: list[OutletForPoll]) -> tuple[float, float]:
     """(wall s, CPU s) of one poll; every reply must be a 304."""
     wall, cpu = time.perf_counter(), time.process_time()
-    seen = asyncio.run(poll(outlets))
+    seen = run(poll(outlets))
     took = time.perf_counter() - wall, time.process_time() - cpu
     assert seen == len(outlets), f"{seen} 304s of {len(outlets)}"
     return took
@@ -147,7 +168,7 @@ def timed(poll: Poll, outlets: list[OutletForPoll]) -> tuple[float, float]:
 def profile(poll: Poll, outlets: list[OutletForPoll], top: int = 35) -> str:
     profiler = cProfile.Profile()
     profiler.enable()
-    asyncio.run(poll(outlets))
+    run(poll(outlets))
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
@@ -164,12 +185,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline", help="a git revision: its feeds/fetch.py runs beside")
     parser.add_argument("--profile", help="a case to run once more under cProfile")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--uvloop", action="store_true", help="run on uvloop's event loop")
     args = parser.parse_args(argv)
+    global LOOP_FACTORY
+    if args.uvloop:
+        # Not a dependency of trialwatch: installed by hand for this comparison.
+        LOOP_FACTORY = importlib.import_module("uvloop").new_event_loop
     latencies = [int(x) for x in args.latencies.split(",")]
 
     cases: dict[str, Poll] = {
         "aiohttp": raw_aiohttp,
         "httpx floor": httpx_floor,
+        "httpx floor, URLs parsed before": httpx_floor_parsed,
         "trialwatch": with_module(fetch),
     }
     if args.baseline:
@@ -180,7 +207,8 @@ def main(argv: list[str] | None = None) -> None:
         f"aiohttp {version('aiohttp')}, httpx-aiohttp {version('httpx-aiohttp')}\n"
         f"inputs: {args.feeds} feeds (all 304) from {args.hosts} loopback addresses, "
         f"{fetch.CONCURRENCY} in flight, {fetch.PER_HOST} per host, fresh client per poll, "
-        f"{args.runs} runs round-robin, latencies {latencies} ms",
+        f"{args.runs} runs round-robin, latencies {latencies} ms, "
+        f"{'uvloop ' + version('uvloop') if args.uvloop else 'asyncio'} event loop",
         flush=True,
     )
     hosts = [f"127.0.0.{i + 1}" for i in range(args.hosts)]
@@ -198,10 +226,10 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 for i, (name, lang) in enumerate(written)
             ]
-            outlets = asyncio.run(learn_etags(outlets))
+            outlets = run(learn_etags(outlets))
             for latency in latencies:
                 control(f"http://{hosts[0]}:{port}", f"/_delay/{latency}")
-                asyncio.run(raw_aiohttp(outlets))  # warm-up: imports, first connections
+                run(raw_aiohttp(outlets))  # warm-up: imports, first connections
                 wall: dict[str, list[float]] = {c: [] for c in cases}
                 cpu: dict[str, list[float]] = {c: [] for c in cases}
                 for _ in range(args.runs):

@@ -129,9 +129,16 @@ class Running:
 
     def wait_ready(self, timeout: float = 300) -> Start:
         if not self.ready.wait(timeout) or self.at_ready is None:
-            self.stop()
+            self.kill()
             raise RuntimeError("trialwatch never became ready:\n" + "".join(self.tail))
         return self.at_ready
+
+    def kill(self) -> None:
+        """Stop at once: a start is measured, and its first cycle would only burn CPU
+        (and, stopped gently, run to its end in the worker thread)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -219,7 +226,7 @@ def measure_starts(
         clear_cache(cache)
         run = Running(trees[tree], environment(configs[config], database, cache), root)
         run.wait_ready()
-        run.stop()
+        run.kill()
     for r in range(args.runs):
         print(f"round {r + 1}/{args.runs} …", file=sys.stderr, flush=True)
         for state in ("cold", "warm"):
@@ -228,7 +235,7 @@ def measure_starts(
                     clear_cache(cache)
                 run = Running(trees[tree], environment(configs[config], database, cache), root)
                 start = run.wait_ready()
-                run.stop()
+                run.kill()
                 figures.starts.setdefault((tree, config, state), []).append(start)
     return figures
 

@@ -11,7 +11,6 @@ TRIALWATCH_ADMINS is set. Jobs, commands and the CLI call the same `bot.services
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
@@ -22,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from bot import services
+from bot import memory, services
 from bot.admin import AdminReporter
 from bot.config import config_stamp, load_compiled, poll_floor_problem
 from bot.context import App
@@ -70,10 +69,6 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
             client = await stack.enter_async_context(make_client())
             bot, admin = (None, None) if notifier else await _telegram(settings, stack)
             workers = _cpu_workers(settings, stack)
-            # What start-up built lives as long as the process (modules, the compiled
-            # watchlist: millions of objects at 10,000 people); keep the collector from
-            # scanning it again at every full collection (~1 s each at that size).
-            gc.freeze()
             yield App(
                 settings,
                 config,
@@ -174,6 +169,7 @@ async def run_forever(app: App) -> None:
 
         await run_replica(app, stop)
         return
+    memory.settle()  # what start-up built lives as long as the process
     scheduler = build_scheduler(app)
     scheduler.start()
     commands = _start_commands(app, stop)
@@ -226,9 +222,12 @@ async def _let_jobs_finish(app: App) -> None:
 async def _poll_job(app: App, tick: timedelta) -> None:
     async with _tracked(app):
         now = datetime.now(UTC)  # one clock reading per cycle, as close to the tick as can be
-        await services.reload_config_if_changed(app, now)
-        await services.poll(app, now, tick=tick)
+        if await services.reload_config_if_changed(app, now):
+            memory.settle()  # the new matcher is long-lived too
+        report = await services.poll(app, now, tick=tick)
         monitor.cycle_finished(app.engine, datetime.now(UTC))
+        if report.results:
+            memory.release()  # the cycle's bodies and parsed articles are freed by now
 
 
 async def _evidence_job(app: App) -> None:

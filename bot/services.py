@@ -3,7 +3,6 @@ commands all call: one implementation of each (poll, digest, status, health, and
 commands' search, case timeline, why and test)."""
 
 import asyncio
-import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -68,7 +67,6 @@ async def reload_config_if_changed(app: App, now: datetime) -> bool:
         )
         return False
     app.config, app.matcher = config, matcher
-    gc.freeze()  # as at start-up (`bot.app.build_app`): the new matcher is long-lived
     sync_outlets(app.engine, config.outlets, app.settings.default_every, now)
     app.admin.resolved("config")
     log.info(

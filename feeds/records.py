@@ -12,7 +12,8 @@ from core.records import OutletForPoll, ParsedArticle
 @dataclass(frozen=True, slots=True)
 class FetchedFeed:
     """A 200 response body as sent (content coding not undone: `feeds.decode` does it,
-    trusting the bytes over the label), or a 304 with no body, and the validators."""
+    trusting the bytes over the label), or a 304 with no body, and the validators.
+    `headers` are the 200's (what parsing and decoding read); a 304 keeps none."""
 
     outlet: OutletForPoll
     status: int

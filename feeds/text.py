@@ -9,6 +9,7 @@ escapes twice) are still read as the characters they name: nobody means them lit
 """
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 _BLOCK = {
@@ -29,6 +30,8 @@ HTML_ELEMENTS = _BLOCK | _SKIP | {
     "tfoot", "th", "thead", "time", "title", "track", "tt", "u", "var", "video", "wbr",
 }  # fmt: skip
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+# The runs of _SPACES that are not already a single space.
+_SPACE_RUNS = re.compile(r" [ \t\r\f\v\u00a0]+|[\t\r\f\v\u00a0][ \t\r\f\v\u00a0]*")
 # C0 controls other than tab and newlines, and DEL: invisible, refused by PostgreSQL
 # (NUL) and by Telegram, and they split words the matcher should see whole.
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -72,12 +75,83 @@ def html_to_text(html: str, *, plain: bool = False) -> str:
     if "<" not in html and "&" not in html:
         text = html
     else:
-        collector = _TextCollector()
-        collector.feed(_LONE_AMPERSAND.sub("&amp;", html) if plain else html)
-        collector.close()
-        text = "".join(collector.parts)
-    text = _SPACES.sub(" ", _CONTROLS.sub("", text))
-    return _NEWLINES.sub("\n", text).strip()
+        markup = _LONE_AMPERSAND.sub("&amp;", html) if plain else html
+        found = _simple_text(markup)
+        text = "".join(_collected(markup) if found is None else found)
+    return _tidy(text)
+
+
+def _tidy(text: str) -> str:
+    """Controls dropped, runs of spaces made one, spaces around line breaks and empty
+    lines dropped: `_NEWLINES.sub("\\n", _SPACES.sub(" ", ...)).strip()` without a
+    regex match at every space (str.strip and regex \\s agree on what is a space)."""
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub("", text)
+    text = _SPACE_RUNS.sub(" ", text)
+    if "\n" not in text:
+        return text.strip()
+    return "\n".join(line for line in (part.strip() for part in text.split("\n")) if line)
+
+
+def _collected(markup: str) -> list[str]:
+    collector = _TextCollector()
+    collector.feed(markup)
+    collector.close()
+    return collector.parts
+
+
+# A start or end tag in its plainest form: a known-looking name, attributes with
+# quoted values or bare ones that end before a space or `>`, ASCII spaces only.
+_TAG = re.compile(
+    r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)"""
+    r"""(?:[ \t\n\r\f]+[^ \t\n\r\f"'<>/=]+"""
+    r"""(?:[ \t\n\r\f]*=[ \t\n\r\f]*(?:"[^"]*"|'[^']*'|[^ \t\n\r\f"'=<>`/]+(?=[ \t\n\r\f>])))?)*"""
+    r"""[ \t\n\r\f]*(/?)>"""
+)
+# Elements whose content some version of html.parser reads as raw text.
+_RAW_TEXT = {
+    "script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext",
+    "textarea", "title",
+}  # fmt: skip
+
+
+def _simple_text(markup: str) -> list[str] | None:
+    """What `_TextCollector` collects from `markup`, found with one regex, when every
+    `<` in it opens a plain tag (`_TAG`) of a known HTML element outside `_RAW_TEXT`
+    with no attributes on its end tag; None otherwise (comments, unknown or raw-text
+    elements, odd attributes: `_TextCollector` reads those). Same text as html.parser:
+    between tags, its character references are decoded with `html.unescape`."""
+    parts: list[str] = []
+    skipping = 0
+    position = 0
+    for tag in _TAG.finditer(markup):
+        start = tag.start()
+        if start > position:
+            data = markup[position:start]
+            if "<" in data:
+                return None
+            if not skipping:
+                parts.append(unescape(data) if "&" in data else data)
+        closing, name, self_closing = tag.groups()
+        name = name.lower()
+        if name not in HTML_ELEMENTS or name in _RAW_TEXT:
+            return None
+        if closing and tag.group(0)[len(name) + 2 :].strip(" \t\n\r\f") != ">":
+            return None  # an end tag with more than its name
+        opens, ends = not closing, bool(closing or self_closing)
+        if name in _SKIP:
+            skipping += opens
+            if ends:
+                skipping = max(0, skipping - 1)
+        elif name in _BLOCK:
+            parts.extend("\n" * (opens + ends))
+        position = tag.end()
+    data = markup[position:]
+    if "<" in data:
+        return None
+    if data and not skipping:
+        parts.append(unescape(data) if "&" in data else data)
+    return parts
 
 
 def one_line(html: str, *, plain: bool = False) -> str:

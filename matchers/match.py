@@ -21,6 +21,7 @@ Matches at ALERT_THRESHOLD or above are delivered.
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -33,15 +34,15 @@ from matchers.families import FAMILY_STOP
 from matchers.forms import KAZAKH_LIGHT_REMS, KAZAKH_LOOSE_REMS, KAZAKH_SKELETON_REMS, Stemmed
 from matchers.names import is_known_given_name
 from matchers.normalize import (
-    Token,
+    APOSTROPHES,
     has_cyrillic,
     light_keys,
     loose_skeletons,
     skeletons,
-    tokenize,
     words,
 )
 from matchers.snippet import snippet_around
+from matchers.tokens import AllTokens, NearTokens, Tok, sentence_spans
 from matchers.watchlist import Watchlist
 
 OccurrenceKind = Literal["person", "case", "keyword", "region"]
@@ -53,6 +54,8 @@ FUZZY_WITH_CASE_SCORE = 0.7
 OTHER_SENSE_SCORE = 0.4  # a keyword inside a sense-changing phrase (lexicon `context`)
 OTHER_FIELD_SCORE = 0.5  # a person beside footballer/актриса/әнші and no court word
 Hit = tuple[int, bool]  # (word id, is a feminine form)
+Tokens = AllTokens | NearTokens
+_Placed = tuple[Phrase, Tok, Tok, int]  # a phrase found: first and last token, sentence
 # Object pronouns that may stand inside a keyword phrase (found him guilty).
 _PRONOUNS = frozenset(
     {"him", "her", "them", "it", "his", "their", "его", "её", "ее", "их"}
@@ -60,7 +63,6 @@ _PRONOUNS = frozenset(
 )
 
 _BLOCKING = re.compile(r"[,;:()«»\"“”!?—–\[\]]|[.…](\s|$)|\n")
-_SENTENCE_GAP = re.compile(r"[.!?…]+[\"»”)]*\s|\n")
 _CACHE_LIMIT = 400_000
 _WINDOW = 3  # a given name this many words from the surname, or nearer
 
@@ -90,7 +92,12 @@ class Analysis:
     title_end: int  # text[:title_end] is the title
     matches: list[Match]
     occurrences: tuple[Occurrence, ...]
-    sentences: tuple[tuple[int, int], ...]  # (start, end) offsets of each sentence
+
+    @property
+    def sentences(self) -> tuple[tuple[int, int], ...]:
+        """(start, end) offsets of each sentence, numbered as `Occurrence.sentence`
+        (worked out when asked: the scan reads only around its hits)."""
+        return sentence_spans(self.text)
 
     def sentence_text(self, number: int) -> str:
         start, end = self.sentences[number]
@@ -117,8 +124,20 @@ class Matcher:
         # Distinct text words seen so far, split by whether they can start a match:
         # the pre-scan of an article is then a few C-speed set operations.
         self._anchor_words: set[str] = set()
-        self._other_words: set[str] = set()
         self._weak_words: dict[str, set[int]] = {}  # word → second words it needs
+        self._classified: set[str] = set()  # all of the above
+        # Words a scan starts from (a capitalised form of a surname, a phrase's first
+        # word) → None, or the second words one of which the article must hold too.
+        self._scan_words: dict[str, frozenset[int] | None] = {}
+        self._forms: dict[int, set[str]] = {}  # a phrase's second word → text words of it
+        self._second: dict[int, set[int]] = {}  # a phrase's first word → its second words
+        self._single: set[int] = set()  # first words of phrases of one word
+        for phrase in self.index.phrases:
+            if len(phrase.words) > 1:
+                self._second.setdefault(phrase.words[0], set()).add(phrase.words[1])
+            else:
+                self._single.add(phrase.words[0])
+        self._seconds = {w for seconds in self._second.values() for w in seconds}
 
     def match(self, title: str, text: str, lang: str | None = None) -> list[Match]:
         """Every entry found in the article, each with its best occurrence."""
@@ -126,50 +145,100 @@ class Matcher:
 
     def analyse(self, title: str, text: str, lang: str | None = None) -> Analysis:
         """`match`, plus every occurrence and region with its sentence.
-        Regions are looked for only in articles where an entry occurs."""
+        Regions are looked for only in articles where an entry occurs.
+
+        Only the words around the watched words found are read (`NearTokens`); the
+        answer is the one `analyse_reference` gives."""
+        full, distinct, found = self._prescan(title, text)
+        if not found:
+            return Analysis(full, len(title), [], ())
+        tokens = NearTokens(full, self._starts(distinct, found))
+        matches, occurrences = _Scan(self, full, len(title), tokens).run()
+        return Analysis(full, len(title), matches, tuple(occurrences))
+
+    def analyse_reference(self, title: str, text: str, lang: str | None = None) -> Analysis:
+        """`analyse` the straightforward way, every token of the article tokenized
+        and looked at (`AllTokens`): slower, kept to check `analyse` against."""
+        full, _, found = self._prescan(title, text)
+        if not found:
+            return Analysis(full, len(title), [], ())
+        matches, occurrences = _Scan(self, full, len(title), AllTokens(full)).run()
+        return Analysis(full, len(title), matches, tuple(occurrences))
+
+    def _prescan(self, title: str, text: str) -> tuple[str, set[str], set[str]]:
+        """(article text, its distinct words, those a scan may start from), the last
+        empty when no watched surname, case or keyword word occurs in it (most articles)."""
+        if len(self._hits) > _CACHE_LIMIT:
+            self._forget()  # between articles: the word sets below stay whole
         full = article_text(title, text)
         distinct = set(words(full))
-        for word in distinct - self._other_words - self._anchor_words - self._weak_words.keys():
-            self._classify(word)
-        if distinct.isdisjoint(self._anchor_words) and not self._phrase_possible(distinct):
-            return Analysis(full, len(title), [], (), ())
-        scan = _Scan(self, full, len(title))
-        matches, occurrences = scan.run()
-        return Analysis(full, len(title), matches, tuple(occurrences), scan.sentence_spans())
+        if not self._classified.issuperset(distinct):
+            for word in distinct - self._classified:
+                self._classify(word)
+        found = distinct & self._scan_words.keys()  # anchor and weak words among them
+        if found.isdisjoint(self._anchor_words) and not self._phrase_possible(distinct, found):
+            return full, distinct, set()
+        return full, distinct, found
+
+    def _forget(self) -> None:
+        self._hits.clear()
+        self._anchor_words.clear()
+        self._weak_words.clear()
+        self._scan_words.clear()
+        self._forms.clear()
+        self._classified.clear()
 
     def hits(self, word: str) -> tuple[Hit, ...]:
         """Watched words this text word is a form of (cached per distinct word)."""
         found = self._hits.get(word)
         if found is None:
-            if len(self._hits) > _CACHE_LIMIT:
-                self._hits.clear()
-                self._anchor_words.clear()
-                self._other_words.clear()
-                self._weak_words.clear()
             found = self._hits[word] = self._lookup(word)
         return found
 
-    def _classify(self, word: str) -> None:
-        # Names are capitalised in text: a lowercase word cannot start a name match.
+    def _classify(self, raw: str) -> None:
+        # A word as `words` gives it may be quoted ('Kulekbaev'): judge the token.
+        word = raw.strip(APOSTROPHES)
         index = self.index
-        anchors = index.anchors if word[:1].isupper() else index.phrase_anchors
-        starts = [w for w, _ in self.hits(word) if w in anchors]
+        self._classified.add(raw)
+        word_hits = self.hits(word)
+        capital = word[:1].isupper()
+        firsts = [w for w, _ in word_hits if w in index.phrase_starts]
+        if any(w in self._single for w in firsts) or (
+            capital and any(w in index.name_uses for w, _ in word_hits)
+        ):
+            self._scan_words[raw] = None
+        elif firsts:
+            self._scan_words[raw] = frozenset(n for w in firsts for n in self._second[w])
+        for w, _ in word_hits:
+            if w in self._seconds:
+                self._forms.setdefault(w, set()).add(raw)
+        # Names are capitalised in text: a lowercase word cannot start a name match.
+        anchors = index.anchors if capital else index.phrase_anchors
+        starts = [w for w, _ in word_hits if w in anchors]
         if any(w in index.alone for w in starts):
-            self._anchor_words.add(word)
+            self._anchor_words.add(raw)
         elif starts:  # starts only phrases of several words
-            self._weak_words[word] = {n for w in starts for n in index.phrase_next.get(w, ())}
-        else:
-            self._other_words.add(word)
+            self._weak_words[raw] = {n for w in starts for n in index.phrase_next.get(w, ())}
 
-    def _phrase_possible(self, distinct: set[str]) -> bool:
+    def _starts(self, distinct: set[str], found: set[str]) -> list[str]:
+        """The article's words a scan starts from (of `found`): `prison` of `prison
+        term` only when a form of `term` is in the article too."""
+        out = []
+        for word in found:
+            needs = self._scan_words[word]
+            if needs is None or any(not distinct.isdisjoint(self._forms.get(n, ())) for n in needs):
+                out.append(word)
+        return out
+
+    def _phrase_possible(self, distinct: set[str], found: set[str]) -> bool:
         """Does a word that starts a phrase of several words occur with that phrase's
         second word? (Most articles with `prison` have no `term`.)"""
         needed: set[int] = set()
-        for word in distinct & self._weak_words.keys():
+        for word in found & self._weak_words.keys():
             needed |= self._weak_words[word]
         if not needed:
             return False
-        return any(w in needed for word in distinct for w, _ in self.hits(word))
+        return any(not distinct.isdisjoint(self._forms.get(n, ())) for n in needed)
 
     def _lookup(self, word: str) -> tuple[Hit, ...]:
         index = self.index
@@ -225,15 +294,16 @@ def _probe(
 
 
 class _Scan:
-    """One article being matched: tokens, sentences, hits, and what they add up to."""
+    """One article being matched: its tokens (a `Tokens` source), hits, and what
+    they add up to."""
 
-    def __init__(self, matcher: Matcher, full: str, title_end: int) -> None:
+    def __init__(self, matcher: Matcher, full: str, title_end: int, tokens: Tokens) -> None:
         self.ix: CompiledWatchlist = matcher.index
         self.full = full
         self.title_end = title_end
-        self.tokens = tokenize(full)
-        self.hits = [matcher.hits(t.text) for t in self.tokens]
-        self.sentence = _sentence_numbers(full, self.tokens)
+        self.tokens = tokens
+        self.hits = matcher.hits  # per token text, cached on the matcher
+        self.sentence = tokens.sentence
 
     def run(self) -> tuple[list[Match], list[Occurrence]]:
         """(best match per entry, every occurrence including regions)."""
@@ -270,104 +340,94 @@ class _Scan:
             for f in found
         ]
 
-    def _regions(self, phrases: list[tuple[Phrase, int, int, int]]) -> list[Occurrence]:
+    def _regions(self, phrases: list[_Placed]) -> list[Occurrence]:
         regions = self.ix.watchlist.regions
         return [
-            Occurrence(
-                regions[p.owner].name,
-                "region",
-                self.tokens[i].start,
-                self.tokens[end].end,
-                1.0,
-                "region",
-                sentence,
-            )
-            for p, i, end, sentence in phrases
+            Occurrence(regions[p.owner].name, "region", first[0], last[1], 1.0, "region", sentence)
+            for p, first, last, sentence in phrases
             if p.purpose == "region"
         ]
 
-    def sentence_spans(self) -> tuple[tuple[int, int], ...]:
-        spans: dict[int, tuple[int, int]] = {}
-        for token, number in zip(self.tokens, self.sentence, strict=True):
-            start = spans.get(number, (token.start, token.end))[0]
-            spans[number] = (start, token.end)
-        return tuple(spans[n] for n in sorted(spans))
-
-    def _phrases(self) -> list[tuple[Phrase, int, int, int]]:
+    def _phrases(self) -> list[_Placed]:
         """(phrase, first token, last token, sentence) for every phrase found."""
         ix, out = self.ix, []
-        for i, token_hits in enumerate(self.hits):
-            for word_id, _ in token_hits:
+        for token in self.tokens.starts():
+            for word_id, _ in self.hits(token[2]):
                 for phrase_no in ix.phrase_starts.get(word_id, ()):
                     phrase = ix.phrases[phrase_no]
-                    end = self._phrase_end(phrase, i)
+                    if phrase.proper and not token[2][:1].isupper():
+                        continue
+                    end = self._phrase_end(phrase, token)
                     if end is None:
                         continue
-                    if phrase.proper and not self.tokens[i].text[:1].isupper():
-                        continue
-                    out.append((phrase, i, end, self.sentence[i]))
+                    out.append((phrase, token, end, self.sentence(token)))
         return out
 
-    def _phrase_end(self, phrase: Phrase, i: int) -> int | None:
-        """The last token of `phrase` starting at token i, or None. A keyword phrase
-        may have one pronoun inside (found him guilty, признал его виновным)."""
-        j, gap = i, phrase.purpose == "keyword" and len(phrase.words) > 1
+    def _phrase_end(self, phrase: Phrase, first: Tok) -> Tok | None:
+        """The last token of `phrase` starting at token `first`, or None. A keyword
+        phrase may have one pronoun inside (found him guilty, признал его виновным)."""
+        token: Tok | None = first
+        last = first
+        gap = phrase.purpose == "keyword" and len(phrase.words) > 1
         for k, want in enumerate(phrase.words):
-            if j >= len(self.tokens):
+            if k:
+                token = self.tokens.after(last)
+            if token is None:
                 return None
-            if k and gap and not any(w == want for w, _ in self.hits[j]):
-                if light_keys(self.tokens[j].text)[0] not in _PRONOUNS:
+            if k and gap and not any(w == want for w, _ in self.hits(token[2])):
+                if light_keys(token[2])[0] not in _PRONOUNS:
                     return None
-                gap, j = False, j + 1
-                if j >= len(self.tokens):
+                gap, token = False, self.tokens.after(token)
+                if token is None:
                     return None
-            if not any(w == want for w, _ in self.hits[j]):
+            if not any(w == want for w, _ in self.hits(token[2])):
                 return None
-            j += 1
-        return j - 1
+            last = token
+        return last
 
     def _people(self) -> list[_Found]:
         out = []
-        for i, token_hits in enumerate(self.hits):
-            if not self.tokens[i].text[:1].isupper():
+        for token in self.tokens.starts():
+            if not token[2][:1].isupper():
                 continue  # names are capitalised; lowercase «мама» is not Mamay
-            for word_id, female in token_hits:
+            for word_id, female in self.hits(token[2]):
                 for use in self.ix.name_uses.get(word_id, ()):
                     person = self.ix.people[use.owner]
-                    found = self._assemble(person, i, female, role=use.role)
+                    found = self._assemble(person, token, female, role=use.role)
                     if found is not None:
                         out.append(found)
         return out
 
-    def _assemble(self, person: PersonIndex, i: int, female: bool, *, role: str) -> _Found | None:
+    def _assemble(
+        self, person: PersonIndex, token: Tok, female: bool, *, role: str
+    ) -> _Found | None:
         """Score a surname hit by its neighbours. `role`: surname; root or loose (a
         bare root, a Kazakh spelling: only with a given name or initial); fuzzy
         (one letter off: 0.9 with a given name or initial, else below the line)."""
-        token = self.tokens[i]
-        best: tuple[float, str, int] | None = None
+        best: tuple[float, str, Tok] | None = None
         other = False
-        for j in self._neighbours(i):
-            near = self.tokens[j]
-            if not near.text[:1].isupper():
+        for distance, near in self._neighbours(token):
+            if not near[2][:1].isupper():
                 continue
-            if any(w in person.given for w, _ in self.hits[j]):
-                best = (1.0, "full name", j)
+            if any(w in person.given for w, _ in self.hits(near[2])):
+                best = (1.0, "full name", near)
                 break
-            if self._is_initial(j):
-                if skeletons(near.text)[0][:1] in person.initials:
-                    best = best or (0.9, "initial + surname", j)
-                elif abs(j - i) == 1:
+            if self._is_initial(near):
+                if skeletons(near[2])[0][:1] in person.initials:
+                    best = best or (0.9, "initial + surname", near)
+                elif distance == 1:
                     other = True
-            elif self._is_given_one_letter_off(j, person):
-                best = best or (0.9, "full name, given name one letter off", j)
-            elif abs(j - i) == 1 and self._is_other_given_name(j, person):
+            elif self._is_given_one_letter_off(near, person):
+                best = best or (0.9, "full name, given name one letter off", near)
+            elif distance == 1 and self._is_other_given_name(near, person):
                 other = True
+        sentence = self.sentence(token)
         if best is not None:
-            score, reason, j = best
+            score, reason, near = best
             if role == "fuzzy":
                 score, reason = score - 0.1, f"{reason}, surname one letter off"
-            start, end = min(token.start, self.tokens[j].start), max(token.end, self.tokens[j].end)
-            return _Found(person.entry_id, "person", start, end, score, reason, self.sentence[i])
+            start, end = min(token[0], near[0]), max(token[1], near[1])
+            return _Found(person.entry_id, "person", start, end, score, reason, sentence)
         if role in ("root", "loose"):
             return None  # a bare root (Kudaibergen) or loose spelling counts only when confirmed
         score, reason = 0.75, "surname"
@@ -378,99 +438,91 @@ class _Scan:
         elif person.common:
             score, reason = 0.35, "surname (common)"
         elif female and not person.female:
-            score, reason = (0.7 if has_cyrillic(token.text) else 0.45), "surname, feminine form"
-        return _Found(
-            person.entry_id, "person", token.start, token.end, score, reason, self.sentence[i]
-        )
+            score, reason = (0.7 if has_cyrillic(token[2]) else 0.45), "surname, feminine form"
+        return _Found(person.entry_id, "person", token[0], token[1], score, reason, sentence)
 
-    def _is_given_one_letter_off(self, j: int, person: PersonIndex) -> bool:
+    def _is_given_one_letter_off(self, near: Tok, person: PersonIndex) -> bool:
         """Nurlam for Nurlan: an unknown word one edit from a given name of 5+ letters."""
-        if self.hits[j] or is_known_given_name(self.tokens[j].text):
+        if self.hits(near[2]) or is_known_given_name(near[2]):
             return False
-        key = skeletons(self.tokens[j].text)[0]
+        key = skeletons(near[2])[0]
         return len(key) >= 5 and any(
             len(given) >= 5 and Levenshtein.distance(key, given, score_cutoff=1) <= 1
             for given in person.given_keys
         )
 
-    def _neighbours(self, i: int) -> list[int]:
-        """Token indexes near i, nearest first, not across blocking punctuation."""
-        out = []
-        for step in (-1, 1):
-            j = i
-            for _ in range(_WINDOW):
-                j += step
-                if not 0 <= j < len(self.tokens):
-                    break
-                left, right = (j, j + 1) if step < 0 else (j - 1, j)
-                gap = self.full[self.tokens[left].end : self.tokens[right].start]
-                if _BLOCKING.search(gap) and not (self._is_initial(left) and gap.strip() == "."):
-                    break
-                out.append(j)
-        return sorted(out, key=lambda j: abs(j - i))
+    def _neighbours(self, token: Tok) -> Iterator[tuple[int, Tok]]:
+        """(distance in words, token) near `token`, nearest first, the left one first
+        on a tie, not across blocking punctuation; read only as far as asked."""
+        left = right = token
+        left_open = right_open = True
+        for distance in range(1, _WINDOW + 1):
+            if left_open:
+                near = self.tokens.before(left)
+                if near is None or self._blocked(near, left):
+                    left_open = False
+                else:
+                    left = near
+                    yield distance, near
+            if right_open:
+                near = self.tokens.after(right)
+                if near is None or self._blocked(right, near):
+                    right_open = False
+                else:
+                    right = near
+                    yield distance, near
 
-    def _is_initial(self, j: int) -> bool:
+    def _blocked(self, left: Tok, right: Tok) -> bool:
+        """Does punctuation between two neighbouring tokens part them (a comma, a
+        sentence end: not the full stop of an initial)?"""
+        gap = self.full[left[1] : right[0]]
+        if gap == " ":
+            return False
+        return _BLOCKING.search(gap) is not None and not (
+            self._is_initial(left) and gap.strip() == "."
+        )
+
+    def _is_initial(self, token: Tok) -> bool:
         """One capital letter, or a digraph like Sh/Zh/Kh, followed by a full stop."""
-        token = self.tokens[j]
-        text = token.text
+        text = token[2]
         return (
             (len(text) == 1 or (len(text) == 2 and text[1].islower() and text.isalpha()))
             and text[:1].isupper()
-            and self.full[token.end : token.end + 1] == "."
+            and self.full[token[1] : token[1] + 1] == "."
         )
 
-    def _is_other_given_name(self, j: int, person: PersonIndex) -> bool:
-        token_hits = self.hits[j]
+    def _is_other_given_name(self, near: Tok, person: PersonIndex) -> bool:
+        token_hits = self.hits(near[2])
         if any(w in person.given for w, _ in token_hits):
             return False
-        return any(w in self.ix.given_words for w, _ in token_hits) or is_known_given_name(
-            self.tokens[j].text
-        )
+        return any(w in self.ix.given_words for w, _ in token_hits) or is_known_given_name(near[2])
 
-    def _cases(self, phrases: list[tuple[Phrase, int, int, int]]) -> list[_Found]:
+    def _cases(self, phrases: list[_Placed]) -> list[_Found]:
         out = []
         groups: dict[tuple[int, int], set[int]] = defaultdict(set)  # (pattern, sentence)
         spans: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for phrase, i, end, sentence in phrases:
+        for phrase, first, last, sentence in phrases:
             if phrase.purpose in ("case", "everyday"):
                 case = self.ix.watchlist.cases[phrase.owner]
-                out.append(
-                    _Found(
-                        case.id,
-                        "case",
-                        self.tokens[i].start,
-                        self.tokens[end].end,
-                        1.0,
-                        "alias" if phrase.purpose == "case" else EVERYDAY,
-                        sentence,
-                    )
-                )
+                reason = "alias" if phrase.purpose == "case" else EVERYDAY
+                out.append(_Found(case.id, "case", first[0], last[1], 1.0, reason, sentence))
             elif phrase.purpose == "together":
                 pattern = phrase.group >> 8
                 groups[pattern, sentence].add(phrase.group & 0xFF)
-                spans[pattern, sentence] += [self.tokens[i].start, self.tokens[end].end]
+                spans[pattern, sentence] += [first[0], last[1]]
         for (pattern, sentence), seen in groups.items():
             case_no, size = self.ix.patterns[pattern]
             if len(seen) == size:
                 where = spans[pattern, sentence]
+                case_id = self.ix.watchlist.cases[case_no].id
                 out.append(
-                    _Found(
-                        self.ix.watchlist.cases[case_no].id,
-                        "case",
-                        min(where),
-                        max(where),
-                        0.8,
-                        "pattern",
-                        sentence,
-                    )
+                    _Found(case_id, "case", min(where), max(where), 0.8, "pattern", sentence)
                 )
         return out
 
-    def _keywords(
-        self, phrases: list[tuple[Phrase, int, int, int]], scoped: set[int]
-    ) -> list[_Found]:
+    def _keywords(self, phrases: list[_Placed], scoped: set[int]) -> list[_Found]:
         out = []
-        for phrase, i, end, sentence in phrases:
+        for phrase, first, last, sentence in phrases:
             if phrase.purpose != "keyword":
                 continue
             keyword = self.ix.watchlist.keywords[phrase.owner]
@@ -478,16 +530,16 @@ class _Scan:
                 continue
             # Inside a phrase that changes its sense (a free trial): below the line.
             other_sense = any(
-                s.owner == phrase.owner and si <= i and end <= send
-                for s, si, send, _ in phrases
+                s.owner == phrase.owner and s_first[0] <= first[0] and last[0] <= s_last[0]
+                for s, s_first, s_last, _ in phrases
                 if s.purpose == "sense"
             )
             out.append(
                 _Found(
                     keyword.id,
                     "keyword",
-                    self.tokens[i].start,
-                    self.tokens[end].end,
+                    first[0],
+                    last[1],
                     OTHER_SENSE_SCORE if other_sense else 1.0,
                     "keyword, other sense" if other_sense else "keyword",
                     sentence,
@@ -549,19 +601,6 @@ class _Scan:
 def _rank(f: _Found, title_end: int) -> tuple[float, bool, int]:
     # Best score; on a tie, an occurrence in the body gives the better snippet.
     return (f.score, f.start > title_end, -f.start)
-
-
-def _sentence_numbers(full: str, tokens: list[Token]) -> list[int]:
-    numbers, current = [], 0
-    for k, token in enumerate(tokens):
-        if k:
-            prev = tokens[k - 1]
-            gap = full[prev.end : token.start]
-            is_initial = len(prev.text) <= 2 and prev.text[:1].isupper() and gap.strip() == "."
-            if _SENTENCE_GAP.search(gap + " ") and not is_initial:
-                current += 1
-        numbers.append(current)
-    return numbers
 
 
 def compile_watchlist(watchlist: Watchlist) -> Matcher:

@@ -8,7 +8,7 @@ spellings and scripts equal (Ruslan = Руслан, Shyngys = Шыңғыс).
 
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from matchers.forms import KAZAKH_CASE_SUFFIXES, latin_spelling
 from matchers.normalize import skeleton, skeletons, tokenize
@@ -100,6 +100,7 @@ def is_given_name(word: str) -> bool:
     return skeleton(word) in _GIVEN_SKELETONS
 
 
+@lru_cache(maxsize=1 << 14)  # asked of the words beside every surname found
 def is_known_given_name(word: str) -> bool:
     """A common given name in any case form (Руслана, Ruslanğa), but not a
     surname built on one (Русланов, Данасин = Dana + -sin)."""

@@ -25,11 +25,14 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Soft hyphen, zero-width space/joiners, word joiner, BOM: invisible inside words.
 INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 APOSTROPHES = "'’ʼʻ`´"
-_WORD = re.compile(rf"[\w\u0300-\u036f{INVISIBLE}{APOSTROPHES}]+")
+# The characters words are made of (a regex class body); apostrophes are stripped at the edges.
+WORD_CHARS = rf"\w\u0300-\u036f{INVISIBLE}{APOSTROPHES}"
+_WORD = re.compile(f"[{WORD_CHARS}]+")
 _DROP = str.maketrans(dict.fromkeys(INVISIBLE + APOSTROPHES))
 
 CYRILLIC_TO_LATIN = {
@@ -145,6 +148,12 @@ def fold_lookalikes(word: str) -> tuple[str, ...]:
     return tuple(readings)
 
 
+# Keys are pure functions of a word, asked for again and again (every article word
+# beside a hit, every capitalised word of an indexed article): remembered per word.
+_KEYS_REMEMBERED = 1 << 16
+
+
+@lru_cache(maxsize=_KEYS_REMEMBERED)
 def light_keys(word: str) -> tuple[str, ...]:
     """Case- and form-insensitive keys that keep the word's own letters: one,
     or two when a look-alike letter has two readings (`fold_lookalikes`)."""
@@ -183,6 +192,7 @@ def ascii_form(word: str) -> str:
     return _NOT_ASCII_WORD.sub("", word)
 
 
+@lru_cache(maxsize=_KEYS_REMEMBERED)
 def skeletons(word: str) -> tuple[str, ...]:
     """The word's skeleton(s): one, or two when a Latin `j` may be ж or й."""
     latin = ascii_form(word)

@@ -19,6 +19,7 @@ whose skeleton starts with the surname's stem (`name_prefixes`).
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from matchers.names import looks_like_surname, split_name
 from matchers.normalize import skeletons, words
@@ -48,13 +49,15 @@ def query_terms(query: str) -> list[str]:
 
 def name_keys(title: str, text: str) -> str:
     """Skeletons of the article's capitalised words, each once, lower-cased."""
-    keys: dict[str, None] = {}
-    for word in words(f"{title}\n{text}"[:MAX_DOC]):
-        if word[:1].isupper():
-            for key in skeletons(word):
-                if key:
-                    keys[key.lower()] = None
-    return " ".join(keys)
+    distinct = dict.fromkeys(words(f"{title}\n{text}"[:MAX_DOC]))  # in order, once each
+    return " ".join(dict.fromkeys(key for word in distinct for key in _name_keys_of(word)))
+
+
+@lru_cache(maxsize=1 << 16)  # news vocabulary repeats: each distinct word is keyed once
+def _name_keys_of(word: str) -> tuple[str, ...]:
+    if not word[:1].isupper():
+        return ()
+    return tuple(key.lower() for key in skeletons(word) if key)
 
 
 def name_prefixes(name: str) -> list[str]:

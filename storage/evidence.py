@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -330,8 +331,9 @@ def trail(connection: Connection, article_id: int) -> list[SnapshotRecord]:
 def page_changes(connection: Connection, article_ids: Sequence[int]) -> dict[int, list[PageChange]]:
     """The notable page checks (edited, taken down, moved) of these articles, oldest
     first, each with the hash of the page text before it (and after, when edited)."""
+    wanted = set(article_ids)
     changes: dict[int, list[PageChange]] = defaultdict(list)
-    for i in range(0, len(article_ids), 500):
+    for ids in covering(col(Snapshot.article_id), article_ids):
         query = (
             sa.select(
                 col(Snapshot.article_id),
@@ -343,7 +345,7 @@ def page_changes(connection: Connection, article_ids: Sequence[int]) -> dict[int
                 col(Snapshot.notable),
             )
             .where(
-                col(Snapshot.article_id).in_(article_ids[i : i + 500]),
+                ids,
                 col(Snapshot.source) == "page",
                 col(Snapshot.notable) | col(Snapshot.sha256).is_not(None),
             )
@@ -351,6 +353,8 @@ def page_changes(connection: Connection, article_ids: Sequence[int]) -> dict[int
         )
         last: dict[int, str | None] = {}
         for article_id, status, taken_at, sha256, http, final, notable in connection.execute(query):
+            if article_id not in wanted:
+                continue
             before = last.get(article_id)
             if notable:
                 after = sha256 if status == "changed" else None
@@ -360,3 +364,17 @@ def page_changes(connection: Connection, article_ids: Sequence[int]) -> dict[int
             if sha256 is not None:
                 last[article_id] = sha256
     return changes
+
+
+def covering(column: Any, ids: Sequence[int], chunk: int = 500) -> list[sa.ColumnElement[bool]]:
+    """Conditions on `column` that together select at least `ids`: one range when the ids
+    are dense (a batch of rows stored one after another: the database walks the index
+    once instead of binding hundreds of values; the caller drops ids it did not ask for),
+    else IN lists of `chunk`."""
+    if not ids:
+        return []
+    low, high = min(ids), max(ids)
+    if high - low < 2 * len(ids):
+        return [column.between(low, high)]
+    ordered = sorted(set(ids))
+    return [column.in_(ordered[i : i + chunk]) for i in range(0, len(ordered), chunk)]

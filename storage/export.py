@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from core.links import canonical_url
 from core.research import ArticleFilter, PageChange, ProvenanceRow, Sent, snapshot_text
-from storage.evidence import page_changes
+from storage.evidence import covering, page_changes
 from storage.models import Article, Delivery, MatchRow, Outlet, Snapshot
 from storage.search import aware, filtered
 
@@ -74,22 +74,24 @@ def iter_provenance(
 
 def _sent(connection: Connection, article_ids: list[int]) -> dict[int, list[Sent]]:
     """Where each article was delivered (one outbox row per destination), first sent first."""
-    query = (
-        sa.select(
-            col(Delivery.article_id),
-            col(Delivery.sent_at),
-            col(Delivery.destination),
-            col(Delivery.chat),
-            col(Delivery.topic),
-        )
-        .where(col(Delivery.article_id).in_(article_ids), col(Delivery.sent_at).is_not(None))
-        .order_by(col(Delivery.sent_at), col(Delivery.id))
-    )
+    wanted = set(article_ids)
     found: dict[int, list[Sent]] = defaultdict(list)
-    for article_id, sent_at, destination, chat, topic in connection.execute(query):
-        at = aware(sent_at)
-        assert at is not None  # selected where sent
-        found[article_id].append(Sent(at, destination, chat, topic))
+    for ids in covering(col(Delivery.article_id), article_ids):
+        query = (
+            sa.select(
+                col(Delivery.article_id),
+                col(Delivery.sent_at),
+                col(Delivery.destination),
+                col(Delivery.chat),
+                col(Delivery.topic),
+            )
+            .where(ids, col(Delivery.sent_at).is_not(None))
+            .order_by(col(Delivery.sent_at), col(Delivery.id))
+        )
+        for article_id, sent_at, destination, chat, topic in connection.execute(query):
+            at = aware(sent_at)
+            if article_id in wanted and at is not None:
+                found[article_id].append(Sent(at, destination, chat, topic))
     return found
 
 

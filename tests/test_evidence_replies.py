@@ -256,5 +256,5 @@ def test_a_notice_on_its_own_says_why() -> None:
     alone = render_notice(facts, "unknown")
     assert alone.splitlines()[1:] == [
         "https://b.test/1?a=1&amp;b=2",
-        "<i>Not a reply: the alert was sent before trialwatch kept message ids.</i>",
+        "<i>Not a reply: the alert's Telegram message id is not known.</i>",
     ]

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, text
 
 from bot.cli import main
 from bot.research.export import ExportOptions, export, safe_cell
-from core.research import ArticleFilter, Verdict
+from core.research import ArticleFilter, PageChange, Verdict
 from storage import articles, outbox
 from storage.db import init_db, make_engine
-from storage.evidence import add_page_snapshot
+from storage.evidence import add_page_snapshot, page_changes
 from storage.export import iter_provenance
 from tests.archive import NOW, fill, items
 
@@ -166,6 +166,8 @@ def test_one_row_per_match_whatever_the_destinations_with_page_changes(engine: E
     export(engine, ArticleFilter(outlet="a"), out, ExportOptions("jsonl"))
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     [row] = [r for r in records if r["title"].startswith("Court")]  # one entry matched
+    edited_change = PageChange("changed", later, first, edited, 200)
+    gone_change = PageChange("gone", NOW + timedelta(days=1), edited, None, 404)
     assert row["delivered_utc"] == "2026-11-25T12:00:00Z"
     assert row["delivered_to"] == "@chan -1005550000002/7"
     assert row["page_status"] == "gone"
@@ -180,3 +182,8 @@ def test_one_row_per_match_whatever_the_destinations_with_page_changes(engine: E
     assert cells["page_changes"] == (
         "edited 2026-11-25T13:00:00Z aaaaaaaa→bbbbbbbb; taken down 2026-11-26T12:00:00Z HTTP 404"
     )
+    with engine.connect() as connection:  # ids close together: one range; far apart: IN lists
+        near = page_changes(connection, [article_id - 1, article_id, article_id + 1])
+        far = page_changes(connection, [article_id, article_id + 10_000])
+        alone = page_changes(connection, [article_id - 1])
+    assert near == far == {article_id: [edited_change, gone_change]} and alone == {}

@@ -15,6 +15,8 @@ from typing import Any
 
 import feedparser
 import pytest
+from feedparser.datetimes import _parse_date
+from feedparser.encodings import convert_to_utf8
 from feedparser.urls import _urljoin
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,7 @@ from hypothesis import strategies as st
 from bench.feedgen import people, write_feeds
 from core.errors import ParseError
 from core.records import OutletForPoll
-from feeds import fastparse
+from feeds import fastparse, text
 from feeds.decode import CP1251, charset_of, content_decoded
 from feeds.parse import _characters_only, parse, parse_with_feedparser
 from feeds.records import FetchedFeed
@@ -321,3 +323,88 @@ URL_CHARS = string.ascii_letters + string.digits + "-._~:/?#[]@!$&'()*+,;=% \t\\
 )  # fmt: skip
 def test_urls_resolve_as_feedparser_resolves_them(base: str, uri: str) -> None:
     assert fastparse._resolve(base, uri) == _urljoin(base, uri)
+
+
+# html_to_text: the one-regex reading and html.parser's agree on any markup.
+HTML_PIECES = st.sampled_from(
+    [
+        "<p>", "</p>", "<P class='x'>", "<br/>", "<br />", "<BR>", "</br>",
+        "<a href=\"/x?a=1&b=2\">", "</a>", "<a href=x>", "<a href=x/>",
+        "<img src='i.png' alt=\"a > b\"/>", "<div\n id=d>",
+        "</div >", "</p class=x>", "</p/>", "<script>x<p></script>", "<style>p{}</style>",
+        "<iframe src=v></iframe>", "<object>o</object>", "<template><p>t</p></template>",
+        "<o:p>", "</o:p>", "<rubber stamp>", "R<D>", "<!-- c -->", "<![CDATA[x]]>", "<?pi?>",
+        "<!DOCTYPE html>", "a < b", "<3", "<", ">", "&amp;", "&nbsp;", "&#8217;", "&#x41;",
+        "&bogus;", "&", "R&D", "&amp", "AT&T;", "text", " ", "\n", "\t", "\xa0", "Суд",
+        "\x07", "<p\xa0class=x>", "<b>", "</b>", "<td>", "<li/>", "<span title='<b>'>",
+        "<a title=\"x\"title='y'>", "<em =x>", "<i a==b>", "\u2028", "\x85", "\u3000",
+        "\r\n", "\v", "  ", " \n \n ", "\x1c",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(pieces=st.lists(HTML_PIECES, max_size=12), plain=st.booleans())
+def test_html_text_fast_reading_agrees_with_html_parser(pieces: list[str], plain: bool) -> None:
+    markup = "".join(pieces)
+    fast = text._simple_text(markup)
+    assert fast is None or fast == text._collected(markup)
+    assert text.html_to_text(markup, plain=plain) == reference_html_to_text(markup, plain=plain)
+
+
+def reference_html_to_text(html: str, *, plain: bool = False) -> str:
+    """html_to_text as it was before its fast path: html.parser on everything."""
+    if "<" not in html and "&" not in html:
+        found = html
+    else:
+        found = "".join(text._collected(text._LONE_AMPERSAND.sub("&amp;", html) if plain else html))
+    found = text._SPACES.sub(" ", text._CONTROLS.sub("", found))
+    return text._NEWLINES.sub("\n", found).strip()
+
+
+def test_html_text_fast_reading_takes_plain_markup() -> None:
+    markup = "<p>Суд &amp; <b>co</b></p><p>x<br/>y <a href='/m/1'>…</a></p>"
+    assert text._simple_text(markup) is not None
+    assert text._simple_text("<p>a <!-- b --></p>") is None
+
+
+NUMBER = st.integers(0, 99).map(lambda n: f"{n:02d}")
+W3DTF_DATES = st.builds(
+    "{}-{}-{}T{}:{}:{}{}{}".format,
+    st.sampled_from(["2026", "1970", "0001", "9999", "1899", "0000"]), NUMBER, NUMBER,
+    NUMBER, NUMBER, NUMBER, st.sampled_from(["", ".5", ".123456"]),
+    st.sampled_from(["Z", "+03:00", "-05:30", "+14:00", "-99:99", "+00:60"]),
+)  # fmt: skip
+RFC822_DATES = st.builds(
+    "{}{} {} {} {}:{}:{} {}".format,
+    st.sampled_from(["", "Sat, ", "Mon, ", "Thu, "]), st.integers(0, 40).map(str),
+    st.sampled_from(["Jan", "Feb", "Oct", "Nov", "Dec"]),
+    st.sampled_from(["2026", "1970", "0001", "9999", "1899"]), NUMBER, NUMBER, NUMBER,
+    st.sampled_from(["+0000", "-0500", "+0530", "GMT", "UTC", "UT", "Z", "-9999", "+2400"]),
+)  # fmt: skip
+
+
+@given(value=st.one_of(W3DTF_DATES, RFC822_DATES))
+def test_dates_read_as_feedparser_reads_them(value: str) -> None:
+    assert fastparse._date(value) == _parse_date(value)
+
+
+@given(
+    start=st.sampled_from(
+        [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\x4c\x6f\xa7\x94"]
+    ),
+    declaration=st.sampled_from(
+        [
+            b"", b'<?xml version="1.0" encoding="windows-1251"?>', b"<?xml version='1.0'?>",
+            b'<?xml?xml version="1.0" ??>', b"<!-- c -->", b" <?xml version='1.0'?>", b"<?xml",
+        ]
+    ),
+    rest=st.sampled_from([b"<rss/>", "<rss>Суд é</rss>".encode(), b"<rss>\xff</rss>", b"\n<a>"]),
+)  # fmt: skip
+def test_utf8_bodies_convert_as_feedparser_converts_them(
+    start: bytes, declaration: bytes, rest: bytes
+) -> None:
+    body = start + declaration + rest
+    headers = {"content-type": "application/xml; charset=utf-8"}
+    converted = fastparse._utf8(body)
+    assert converted is None or converted == convert_to_utf8(headers, body, {})

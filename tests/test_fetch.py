@@ -2,7 +2,15 @@
 
 import asyncio
 import logging
+import shutil
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 import stamina
@@ -148,3 +156,63 @@ def test_outlets_are_interleaved_by_host() -> None:
         "http://a.test/2",
         "http://a.test/3",
     ]
+
+
+def test_a_client_is_cheap_to_make() -> None:
+    """Certificates are loaded once per process, not once per client (each load
+    costs tens of ms of CPU): ten clients cost less CPU than one load."""
+    make_client()  # the process's first client loads them
+    started = time.process_time()
+    ssl.create_default_context()
+    one_load = time.process_time() - started
+    started = time.process_time()
+    clients = [make_client() for _ in range(10)]
+    assert len(clients) == 10 and time.process_time() - started < one_load
+
+
+@pytest.fixture
+def self_signed_server(tmp_path: Path) -> Iterator[str]:
+    """An HTTPS feed server on 127.0.0.1 whose certificate nobody vouches for."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+    class Feed(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<rss version='2.0'><channel/></rss>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Feed)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}/rss"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+async def test_certificates_are_checked(self_signed_server: str) -> None:
+    """An HTTPS outlet whose certificate does not verify is an error, not a feed."""
+    async with make_client(timeout=5) as client:
+        result = await fetch_one(client, outlet(self_signed_server))
+    assert result.feed is None and result.error is not None
+    assert "certificate" in str(result.error).lower()

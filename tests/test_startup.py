@@ -2,6 +2,7 @@
 Alembic when the schema is already current, no full-text extractor before a page."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,14 +17,15 @@ REPO = Path(__file__).resolve().parent.parent
 # Heavy libraries a console-mode start on a current database does not need.
 NOT_AT_START = ["alembic", "procrastinate", "telegram", "trafilatura"]
 START = """
-import asyncio, gc, json, sys
+import asyncio, gc, json, os, signal, sys
 from bot.cli import main  # the entry point's own imports
-from bot.app import build_app
+from bot.app import build_app, run_forever
 from bot.settings import load_settings
 
 async def start():
-    async with build_app(load_settings()):
-        pass
+    async with build_app(load_settings()) as app:
+        asyncio.get_running_loop().call_later(1, os.kill, os.getpid(), signal.SIGTERM)
+        await run_forever(app)
 
 asyncio.run(start())
 loaded = sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[1:]))
@@ -53,10 +55,20 @@ def test_a_database_behind_the_head_is_still_migrated(tmp_path: Path) -> None:
 
 
 def start(tmp_path: Path) -> dict[str, object]:
+    """`trialwatch run` for a second, in console mode: the shipped watchlist, one
+    outlet on a closed loopback port."""
+    config = tmp_path / "config"
+    if not config.exists():
+        config.mkdir()
+        shutil.copy(REPO / "config" / "watchlist.yaml", config)
+        (config / "feeds.yaml").write_text(
+            "feeds:\n  - {id: a, name: A, url: 'http://127.0.0.1:9/feed.xml', lang: en}\n",
+            encoding="utf-8",
+        )
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
-        "TRIALWATCH_CONFIG_DIR": str(REPO / "config"),
+        "TRIALWATCH_CONFIG_DIR": str(config),
         "TRIALWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'db' / 'tw.db'}",
     }
     done = subprocess.run(
@@ -75,7 +87,7 @@ def start(tmp_path: Path) -> dict[str, object]:
 @pytest.mark.slow
 def test_console_start_loads_no_heavy_library_it_does_not_use(tmp_path: Path) -> None:
     """The first start migrates (Alembic loaded); a restart on the current schema,
-    with no token, loads none of them, and freezes what start-up built."""
+    with no token, loads none of them; `run_forever` freezes what start-up built."""
     assert "alembic" in start(tmp_path)["loaded"]  # type: ignore[operator]
     again = start(tmp_path)
     assert again["loaded"] == []

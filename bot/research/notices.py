@@ -7,7 +7,8 @@ the link and saying why it is not a reply, when that message cannot be replied t
 
     digest     the article went out in a digest (one message for many articles)
     unsent     the article's alert was never sent there (Telegram refused it)
-    unknown    the alert was sent before trialwatch kept Telegram's message ids
+    unknown    Telegram's id for the alert is not known (sent before ids were kept,
+               or printed to the console)
     elsewhere  the destination has moved to another chat or topic since
     deleted    Telegram no longer had the alert (someone deleted it)
 
@@ -22,7 +23,7 @@ from core.research import Original, Verdict
 WHY_ALONE = {
     "digest": "the article went out in a digest",
     "unsent": "the article's alert was never sent here",
-    "unknown": "the alert was sent before trialwatch kept message ids",
+    "unknown": "the alert's Telegram message id is not known",
     "elsewhere": "the alert went to the chat this destination used before",
     "deleted": "the alert is no longer in the chat",
 }
@@ -81,4 +82,4 @@ def render_notice(facts: NoticeFacts, how: str = "reply") -> str:
     if how == "reply":
         return text
     why = WHY_ALONE.get(how, how)
-    return f"{text}\n{html.escape(facts.url)}\n<i>Not a reply: {html.escape(why)}.</i>"
+    return f"{text}\n{html.escape(facts.url)}\n<i>Not a reply: {html.escape(why, quote=False)}.</i>"
