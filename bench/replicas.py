@@ -12,10 +12,14 @@ per run, for two cycles over every outlet (the clock finds them all due at once)
 - cycle 1: every item new (fetch, parse, match, store every article);
 - cycle 2: nothing new (the bench marks every outlet due again; conditional GET → 304).
 
-Time per cycle runs from the first outlet stored to the last (start-up excluded).
+With --steady, replicas measure cycle 2 only, on the database the single-mode run
+filled (not emptied between runs): the steady state, in about a third of the time.
+
+Time per cycle runs from the first feed request the outlet server sees to the last
+outlet stored (start-up excluded, the same measure for both modes).
 Database load in the cycle's window comes from `pg_stat_database` (transactions
 committed, rows read, rows written: this database only) and from the CPU seconds of
-the PostgreSQL backends serving this database (/proc, sampled at the cycle's ends); CPU
+the PostgreSQL backends serving this database (/proc, sampled every 0.2 s); CPU
 is the trialwatch processes' own user+system seconds. The load average is printed with
 each run: other work on the machine shows there. Baseline in the same run: one process
 in single mode (`trialwatch run --once`, no task queue), how trialwatch ran before replicas.
@@ -23,6 +27,7 @@ in single mode (`trialwatch run --once`, no task queue), how trialwatch ran befo
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -109,30 +114,35 @@ def backend_cpu(engine: Engine) -> dict[int, float]:
     return {pid: cpu_of(pid) for pid in pids}
 
 
-def db_cpu_since(engine: Engine, before: dict[int, float]) -> float:
-    """CPU the backends used since `before` (a backend that started since counts whole;
-    one that ended since is lost: the pools keep theirs for the run)."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in backend_cpu(engine).items())
+def first_request(server: str) -> float | None:
+    """When the outlet server saw its first feed request since the last reset."""
+    first = json.loads(control(server, "/_first"))
+    return None if first is None else float(first)
 
 
 def measure(
     engine: Engine,
+    server: str,
     feeds: int,
     pids: list[int],
     since: float | None,
     before: tuple[int, int, int] | None = None,
 ) -> Cycle:
-    """Wait for a whole cycle; its time, database load and CPU. The load counts from
-    `before` (taken just ahead of cycle 2) or from the first poll stored (cycle 1:
-    start-up excluded)."""
-    while polled(engine, since) == 0:
+    """Wait for a whole cycle, from the first feed request (the caller reset the
+    server's stats before it) to the last outlet stored; its time, database load and
+    CPU. The load counts from `before` (taken just ahead of cycle 2) or from the first
+    request (cycle 1: start-up excluded)."""
+    while (started := first_request(server)) is None:
         time.sleep(0.02)
-    started, cpu0, backends = time.monotonic(), cpu_seconds(pids), backend_cpu(engine)
+    cpu0, backends = cpu_seconds(pids), backend_cpu(engine)
     before = before or db_stats(engine)
+    latest = dict(backends)  # sampled as the cycle goes: a backend that ends keeps its last
     while polled(engine, since) < feeds:
+        latest |= backend_cpu(engine)
         time.sleep(0.2)
     seconds, cpu = time.monotonic() - started, cpu_seconds(pids) - cpu0
-    db_cpu = db_cpu_since(engine, backends)
+    latest |= backend_cpu(engine)
+    db_cpu = sum(cpu - backends.get(pid, 0.0) for pid, cpu in latest.items())
     after = db_stats(engine, settle=True)
     deltas = (a - b for a, b in zip(after, before, strict=True))
     return Cycle(seconds, *deltas, cpu, db_cpu)
@@ -152,25 +162,45 @@ def processes(commands: list[list[str]], env: dict[str, str], log: Path) -> Iter
 
 
 def run(
-    engine: Engine, env: dict[str, str], replicas: int, feeds: int, log: Path
-) -> tuple[Cycle, Cycle]:
-    reset(engine)
+    engine: Engine,
+    server: str,
+    env: dict[str, str],
+    replicas: int,
+    feeds: int,
+    log: Path,
+    *,
+    steady: bool = False,
+) -> tuple[Cycle | None, Cycle]:
+    """Both cycles on an emptied database; with `steady`, replicas measure only the
+    unchanged cycle, on the database a single-mode run just filled."""
     trialwatch = [sys.executable, "-m", "bot", "run"]
+    if steady and replicas:
+        with processes([trialwatch] * replicas, {**env, "TRIALWATCH_MODE": "replica"}, log) as pids:
+            return None, unchanged_cycle(engine, server, feeds, pids)
+    reset(engine)
+    control(server, "/_stats")
     if replicas == 0:  # single mode: two `run --once`, each one cycle over every outlet
         with processes([[*trialwatch, "--once"]], env, log) as pids:
-            first = measure(engine, feeds, pids, None)
+            first = measure(engine, server, feeds, pids, None)
         since, before = time.time(), db_stats(engine, settle=True)
+        control(server, "/_stats")
         with processes([[*trialwatch, "--once"]], env, log) as pids:
-            second = measure(engine, feeds, pids, since, before)
+            second = measure(engine, server, feeds, pids, since, before)
         return first, second
     replica_env = {**env, "TRIALWATCH_MODE": "replica"}
     with processes([trialwatch] * replicas, replica_env, log) as pids:
-        first = measure(engine, feeds, pids, None)
-        since, before = time.time(), db_stats(engine, settle=True)
-        with engine.begin() as connection:  # every outlet due again: cycle 2
-            connection.execute(text("UPDATE outlet SET next_poll_at = now()"))
-        second = measure(engine, feeds, pids, since, before)
+        first = measure(engine, server, feeds, pids, None)
+        second = unchanged_cycle(engine, server, feeds, pids)
     return first, second
+
+
+def unchanged_cycle(engine: Engine, server: str, feeds: int, pids: list[int]) -> Cycle:
+    """Mark every outlet due and measure the replicas' cycle over them (all 304)."""
+    since, before = time.time(), db_stats(engine, settle=True)
+    control(server, "/_stats")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE outlet SET next_poll_at = now()"))
+    return measure(engine, server, feeds, pids, since, before)
 
 
 def main() -> None:
@@ -184,12 +214,22 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=25, help="loopback addresses serving")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--log", type=Path, help="the processes' output (default: discarded)")
+    parser.add_argument(
+        "--steady",
+        action="store_true",
+        help="replicas measure the unchanged (304) cycle only, on the database the "
+        "single-mode run (0, first in --replicas) filled: the steady state, in a third "
+        "of the time",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.replicas.split(",")]
+    if args.steady and counts[0] != 0:
+        parser.error("--steady needs the single-mode run first: --replicas 0,1,2,3")
     print(
         f"inputs: {args.feeds} outlets × {args.items} items, {args.latency} ms latency, "
         f"{args.hosts} loopback addresses, seed {args.seed}, replica concurrency "
-        f"{args.concurrency}, runs {counts} (0: single mode), {os.cpu_count()} cores, "
+        f"{args.concurrency}, runs {counts} (0: single mode){' steady' if args.steady else ''}, "
+        f"{os.cpu_count()} cores, "
         f"load average {load()}",
         flush=True,
     )
@@ -203,7 +243,8 @@ def main() -> None:
         written = write_feeds(folder, args.feeds, args.items, names, args.seed)
         (config / "watchlist.yaml").write_text(watchlist_yaml(names), encoding="utf-8")
         with outlet_server(folder, hosts) as port:
-            control(f"http://{hosts[0]}:{port}", f"/_delay/{args.latency}")
+            server = f"http://{hosts[0]}:{port}"
+            control(server, f"/_delay/{args.latency}")
             (config / "feeds.yaml").write_text(
                 "feeds:\n"
                 + "".join(
@@ -224,11 +265,14 @@ def main() -> None:
             rows = []
             for replicas in counts:
                 load_before = load()
-                first, second = run(engine, env, replicas, args.feeds, args.log or Path(tmp, "log"))
+                log = args.log or Path(tmp, "log")
+                first, second = run(
+                    engine, server, env, replicas, args.feeds, log, steady=args.steady
+                )
                 rows.append((replicas, first, second))
                 label = "single" if replicas == 0 else f"{replicas} replica(s)"
                 print(
-                    f"{label}: cycle 1 {first}, cycle 2 {second}, "
+                    f"{label}: cycle 1 {first or 'not measured'}, cycle 2 {second}, "
                     f"load average {load_before} → {load()}",
                     flush=True,
                 )
@@ -240,7 +284,7 @@ def load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def table(rows: list[tuple[int, Cycle, Cycle]], outlets: int) -> str:
+def table(rows: list[tuple[int, Cycle | None, Cycle]], outlets: int) -> str:
     """The README's table: per cycle, seconds, outlets a second, commits per outlet, rows
     written, CPU seconds of trialwatch and of PostgreSQL."""
     lines = [
@@ -250,12 +294,23 @@ def table(rows: list[tuple[int, Cycle, Cycle]], outlets: int) -> str:
     ]
     for replicas, first, second in rows:
         label = "1, single mode" if replicas == 0 else f"{replicas} replica(s)"
+        c1 = (
+            [
+                f"{first.seconds:.1f}",
+                f"{outlets / first.seconds:.0f}",
+                f"{first.commits / outlets:.1f}",
+                f"{first.rows_written:,}",
+                f"{first.cpu:.0f}",
+                f"{first.db_cpu:.0f}",
+            ]
+            if first
+            else ["–"] * 6
+        )
         lines.append(
-            f"| {label} | {first.seconds:.1f} | {outlets / first.seconds:.0f} "
+            f"| {label} | {c1[0]} | {c1[1]} "
             f"| {second.seconds:.1f} | {outlets / second.seconds:.0f} "
-            f"| {first.commits / outlets:.1f}/{second.commits / outlets:.1f} "
-            f"| {first.rows_written:,} | {first.cpu:.0f}/{second.cpu:.0f} "
-            f"| {first.db_cpu:.0f}/{second.db_cpu:.0f} |"
+            f"| {c1[2]}/{second.commits / outlets:.1f} | {c1[3]} | {c1[4]}/{second.cpu:.0f} "
+            f"| {c1[5]}/{second.db_cpu:.0f} |"
         )
     return "\n".join(lines)
 

@@ -5,7 +5,9 @@
 Prints `ready PORT` when listening. Files are served from memory with an md5
 ETag (If-None-Match → 304) over keep-alive HTTP/1.1 (aiohttp). `GET /_delay/MS`
 sets the latency added to every response (stands in for network distance);
-`GET /_stats` returns and resets the count of 200s and 304s.
+`GET /_stats` returns and resets the count of 200s and 304s and the time of the first
+feed request since (`first`: time.monotonic(), the same clock in every process on
+Linux; null if none); `GET /_first` returns that time without resetting anything.
 """
 
 import argparse
@@ -14,6 +16,7 @@ import hashlib
 import json
 import socket
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -26,8 +29,11 @@ def app_for(folder: Path) -> web.Application:
         if p.is_file()
     }
     state = {"delay": 0.0, "200": 0, "304": 0}
+    first: list[float] = []  # when the first feed request since the last /_stats came
 
     async def feed(request: web.Request) -> web.StreamResponse:
+        if not first:
+            first.append(time.monotonic())
         if state["delay"]:
             await asyncio.sleep(state["delay"])
         found = files.get(request.path)
@@ -45,13 +51,18 @@ def app_for(folder: Path) -> web.Application:
         return web.Response(text="ok")
 
     async def stats(request: web.Request) -> web.Response:
-        counts = {"200": state["200"], "304": state["304"]}
+        counts = {"200": state["200"], "304": state["304"], "first": first[0] if first else None}
         state["200"] = state["304"] = 0
+        first.clear()
         return web.Response(text=json.dumps(counts))
+
+    async def first_request(request: web.Request) -> web.Response:
+        return web.Response(text=json.dumps(first[0] if first else None))
 
     app = web.Application()
     app.router.add_get("/_delay/{ms}", delay)
     app.router.add_get("/_stats", stats)
+    app.router.add_get("/_first", first_request)
     app.router.add_get("/{name}", feed)
     return app
 

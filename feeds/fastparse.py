@@ -37,6 +37,7 @@ The rule: `entries` returns None, and the caller uses feedparser, for
 import contextlib
 import pyexpat
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from feedparser.datetimes import _parse_date
@@ -62,16 +63,19 @@ def read(body: bytes, headers: dict[str, str]) -> tuple[list[Entry] | None, str]
     {"type", "value"}), summary, published(_parsed) and updated(_parsed) when
     feedparser sets them; or None and the reason when the module docstring leaves the
     document to feedparser."""
-    result: dict[str, Any] = {}
-    data = convert_to_utf8(dict(headers), body, result)
-    if not result.get("encoding"):
-        return None, "charset unknown"  # feedparser reads it with its loose parser
+    data = _utf8(body) if headers.get("content-type") == _UTF8_XML else None
+    if data is None:
+        result: dict[str, Any] = {}
+        data = convert_to_utf8(dict(headers), body, result)
+        if not result.get("encoding"):
+            return None, "charset unknown"  # feedparser reads it with its loose parser
     version, stripped, declared = replace_doctype(data)
     if version or declared or stripped != data:
         return None, "a DOCTYPE"
     location = headers.get("content-location", "")
     base = make_safe_absolute_uri("", location) or make_safe_absolute_uri(location) or ""
     reader = _Reader(base)
+    reader.c1 = bool(_C1_AS_UTF8.search(data) or _C1_AS_REFERENCE.search(data))
     parser = pyexpat.ParserCreate(None, " ")
     parser.namespace_prefixes = True
     parser.buffer_text = True
@@ -86,6 +90,38 @@ def read(body: bytes, headers: dict[str, str]) -> tuple[list[Entry] | None, str]
     except _Refused as e:
         return None, str(e)
     return (reader.entries, "") if reader.entries else (None, "no items")
+
+
+_UTF8_XML = "application/xml; charset=utf-8"  # what feeds.parse says of UTF-8 bytes
+_DECLARATION = re.compile(r"^<\?xml[^>]*?>")
+_UTF8_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>"
+# Byte-order marks and the first bytes of `<?` in UTF-16, UTF-32 and EBCDIC.
+_NOT_UTF8_STARTS = (
+    b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff", b"\x4c\x6f\xa7\x94", b"\x00\x3c\x00\x3f",
+    b"\x3c\x00\x3f\x00", b"\x00\x00\x00\x3c", b"\x3c\x00\x00\x00",
+)  # fmt: skip
+
+
+def _utf8(body: bytes) -> bytes | None:
+    """What feedparser's `convert_to_utf8` makes of UTF-8 bytes served as
+    `application/xml; charset=utf-8`: the byte-order mark dropped and the XML
+    declaration replaced by its own. Its search for the declared encoding, which
+    backtracks over the whole first line (all of a one-line feed), is skipped: with
+    that header, feedparser uses it only when the bytes are not UTF-8. None when the
+    bytes are not UTF-8 or start like another encoding: `convert_to_utf8` decides."""
+    if body.startswith(_NOT_UTF8_STARTS):
+        return None
+    if body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _DECLARATION.search(text):
+        text = _DECLARATION.sub(_UTF8_DECLARATION, text)
+    else:
+        text = _UTF8_DECLARATION + "\n" + text
+    return text.encode("utf-8")
 
 
 class _Refused(Exception):
@@ -155,6 +191,22 @@ _PLAIN_URL = re.compile(
     r"(?:#[!#$%&'()*+,\-./0-;=?@A-Z^_`a-z{|}~]+)?\Z"
 )
 _URN = re.compile(r"(?:urn|tag):[!-.0-~][!-~]*\Z")
+# How a C1 character gets into a value: as UTF-8, or as a character reference (the
+# re-reading of UTF-8 read as Latin-1 only makes one out of one already there).
+# Two patterns, each with a literal start that the regex engine scans for quickly.
+_C1_AS_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+_C1_AS_REFERENCE = re.compile(rb"&#(?:0*(?:12[89]|1[34][0-9]|15[0-9])|[xX]0*[89][0-9a-fA-F]);")
+_W3DTF = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+    r"(?:Z|([+-])([0-9]{2}):([0-9]{2}))\Z"
+)
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+_RFC822 = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) "
+    rf"({'|'.join(_MONTH_NAMES)}) ([0-9]{{4}}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) (?:GMT|UTC|UT|Z|([+-])([0-9]{2})([0-9]{2}))\Z"
+)
 _C1 = re.compile(f"[{''.join(map(chr, sorted(_cp1252)))}]")
 _QUERY_REF = re.compile("&([A-Za-z0-9_]+);")
 
@@ -169,19 +221,45 @@ def _resolve(base: str, uri: str) -> str:
     return _urljoin(base or "", uri)  # type: ignore[no-any-return]
 
 
+def _date(value: str) -> Any:
+    """feedparser's `_parse_date(value)` (a UTC struct_time, or None), worked out
+    directly for the two forms most feeds use: W3C-DTF (`2026-11-21T10:05:00Z`),
+    the first form feedparser tries, and RFC 822 (`Sat, 21 Nov 2026 10:05:00 +0000`),
+    which its W3C-DTF reader refuses. Both readers compute `(datetime - offset)
+    .utctimetuple()`; anything else, or a day that does not exist, goes to feedparser."""
+    found = _W3DTF.match(value)
+    if found:
+        year, month, day, hour, minute, second, sign, hours, minutes = found.groups()
+    else:
+        found = _RFC822.match(value)
+        if found is None:
+            return _parse_date(value)
+        day, name, year, hour, minute, second, sign, hours, minutes = found.groups()
+        month = _MONTHS[name]
+    offset = timedelta(hours=int(hours), minutes=int(minutes)) if sign else timedelta()
+    try:
+        stamp = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC
+        )
+        return (stamp - offset if sign != "-" else stamp + offset).utctimetuple()
+    except (ValueError, OverflowError):
+        return _parse_date(value)
+
+
 def _content_type(value: str) -> str:
     return _FeedParserMixin.map_content_type(value)  # type: ignore[no-any-return]
 
 
-def _fixed(text: str) -> str:
+def _fixed(text: str, c1: bool) -> str:
     """What feedparser does to every value: UTF-8 that was read as Latin-1 is read
-    again, and windows-1252's characters in the C1 range take their real place."""
+    again, and windows-1252's characters in the C1 range take their real place.
+    `c1`: whether the document can hold a C1 character at all."""
     if text.isascii():
         return text
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         text = text.encode("iso-8859-1").decode("utf-8")
     # translate() looks up every character: only worth it when one is in the table
-    return text.translate(_cp1252) if _C1.search(text) else text
+    return text.translate(_cp1252) if c1 and _C1.search(text) else text
 
 
 class _Frame:
@@ -210,8 +288,13 @@ class _Reader:
         self.frames: list[_Frame] = []
         self.tags: list[str] = []
         # expat's names to feedparser's, while the namespaces in use stay the same
-        self.start_tags: dict[str, str] = {}
+        self.names: dict[str, tuple[str, str, bool]] = {}
         self.end_tags: dict[str, str] = {}
+        self.ends = {
+            name[len("_end_") :]: getattr(self, name)
+            for name in dir(self)
+            if name.startswith("_end_")
+        }
         self.depth = 0
         self.entry: Entry | None = None
         self.depths: dict[str, int] = {}
@@ -223,6 +306,7 @@ class _Reader:
         self.inauthor = self.incontributor = self.insource = False
         self.inimage = self.intextinput = False
         self.text: list[str] | None = None
+        self.c1 = True  # whether a value can hold a C1 control (see _C1_SOURCES)
 
     # expat callbacks
 
@@ -234,7 +318,7 @@ class _Reader:
             raise _Refused("an xlink namespace")  # feedparser adds a made-up attribute for it
         prefix = prefix or None
         lower = uri.lower()
-        self.start_tags.clear()
+        self.names.clear()
         self.end_tags.clear()
         if not self.version:
             if (prefix, lower) == (None, "http://my.netscape.com/rdf/simple/0.9/"):
@@ -257,19 +341,20 @@ class _Reader:
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         self.depth += 1
-        tag = self._tag(name, start=True)
-        attrs = self._attributes(attributes) if attributes else {}
-        self._track_base(attrs)
+        named = self.names.get(name)
+        if named is None:
+            named = self.names[name] = self._name(name)
+        tag, key, plain = named
+        if attributes:
+            attrs = self._attributes(attributes)
+            self._track_base(attrs.get("xml:base", attrs.get("base")))
+        else:
+            attrs = {}
+            self._track_base(None)
         if self.incontent:
             # feedparser reads markup inside a text element as inline XHTML
             raise _Refused(f"an element inside a text element: <{tag}>")
-        prefix, _, suffix = tag.partition(":") if ":" in tag else ("", "", tag)
-        if suffix in ("math", "svg"):
-            raise _Refused(f"<{suffix}>")  # feedparser declares their namespaces anew
-        if prefix:
-            prefix = self.namespacemap.get(prefix, prefix)
-        key = f"{prefix}_{suffix}" if prefix else suffix
-        if not prefix:
+        if plain and (self.inimage or self.intextinput):
             # feedparser forgets it is in an image or text input on most plain tags
             if tag not in ("title", "link", "description", "name"):
                 self.intextinput = False
@@ -285,26 +370,33 @@ class _Reader:
 
     def end(self, name: str) -> None:
         frame = self.frames.pop()
-        if self._tag(name, start=False) != self.tags.pop():
+        tag = self.end_tags.get(name)
+        if tag is None:
+            tag = self.end_tags[name] = self._new_tag(name, start=False)
+        if tag != self.tags.pop():
             # feedparser would call another end handler than the start's
             raise _Refused(f"end tag named otherwise: </{name}>")
-        kind = frame.kind
-        if kind != "none":
-            getattr(self, "_end_" + kind)(frame)
-        self.bases.pop()
-        if self.bases and self.bases[-1]:
-            self.base = self.bases[-1]
+        if frame.kind != "none":
+            self.ends[frame.kind](frame)
+        bases = self.bases
+        bases.pop()
+        if bases and bases[-1]:
+            self.base = bases[-1]
         self.depth -= 1
         self.text = self.frames[-1].text if self.frames else None
 
-    # names, attributes, base URIs: feedparser's startElementNS and unknown_starttag
+    def _name(self, name: str) -> tuple[str, str, bool]:
+        """feedparser's name for an element (`dc:creator`), its handler's (`dc_creator`),
+        and whether it has no prefix."""
+        tag = self._new_tag(name, start=True)
+        prefix, _, suffix = tag.partition(":") if ":" in tag else ("", "", tag)
+        if suffix in ("math", "svg"):
+            raise _Refused(f"<{suffix}>")  # feedparser declares their namespaces anew
+        if prefix:
+            prefix = self.namespacemap.get(prefix, prefix)
+        return tag, f"{prefix}_{suffix}" if prefix else suffix, not prefix
 
-    def _tag(self, name: str, *, start: bool) -> str:
-        cache = self.start_tags if start else self.end_tags
-        tag = cache.get(name)
-        if tag is None:
-            tag = cache[name] = self._new_tag(name, start=start)
-        return tag
+    # names, attributes, base URIs: feedparser's startElementNS and unknown_starttag
 
     def _new_tag(self, name: str, *, start: bool) -> str:
         namespace, _, rest = name.partition(" ")
@@ -340,8 +432,7 @@ class _Reader:
             named[qname.lower()] = value
         return {k: v.lower() or v if k in ("rel", "type") else v for k, v in named.items()}
 
-    def _track_base(self, attrs: dict[str, str]) -> None:
-        given = attrs.get("xml:base", attrs.get("base")) if attrs else None
+    def _track_base(self, given: str | None) -> None:
         if not given and self.base:
             known = self.safe_bases.get(self.base)
             if known is None:
@@ -491,6 +582,9 @@ class _Reader:
 
     # what feedparser's pop() does with an element's text
 
+    def _fixed(self, text: str) -> str:
+        return _fixed(text, self.c1)
+
     def _output(self, frame: _Frame) -> str:
         assert frame.text is not None
         return "".join(frame.text).strip()
@@ -513,7 +607,7 @@ class _Reader:
             and _FeedParserMixin.looks_like_html(output)
         ):
             type_ = "text/html"
-        output = _fixed(output)
+        output = self._fixed(output)
         if -1 < self.title_depth <= self.depth:
             return
         self._store("title", output)
@@ -526,7 +620,7 @@ class _Reader:
         output = self._output(frame)
         if output:
             output = _resolve(self.base, output)
-        output = _fixed(output)
+        output = self._fixed(output)
         if not self.inimage:
             if "&" in output:
                 output = _QUERY_REF.sub(r"&\g<1>", output.replace("&amp;", "&"))
@@ -537,14 +631,14 @@ class _Reader:
         output = self._output(frame)
         if output and self.guidislink:
             output = _resolve(self.base, output)
-        output = _fixed(output)
+        output = self._fixed(output)
         self._store("id", output)
         if self.guidislink:
             assert self.entry is not None
             self.entry.setdefault("link", output)
 
     def _end_author(self, frame: _Frame) -> None:
-        self._store("author", _fixed(self._output(frame)))
+        self._store("author", self._fixed(self._output(frame)))
         self.inauthor = False
         self._sync_author()
 
@@ -553,7 +647,7 @@ class _Reader:
         if frame.type == "href":
             if output:
                 output = _resolve(self.base, output)
-            output = _fixed(output)
+            output = self._fixed(output)
         # name and email are taken before feedparser's fix-ups (it pops them without text)
         if self.inauthor:
             self._sync_author()
@@ -599,20 +693,20 @@ class _Reader:
 
     def _end_summary(self, frame: _Frame) -> None:
         self.incontent -= 1
-        self._store("summary", _fixed(self._output(frame)))
+        self._store("summary", self._fixed(self._output(frame)))
 
     def _end_content(self, frame: _Frame) -> None:
         self.incontent -= 1
-        output = _fixed(self._output(frame))
+        output = self._fixed(self._output(frame))
         assert self.entry is not None
         self.entry.setdefault("content", []).append({"type": frame.type, "value": output})
         self.entry.setdefault("summary", output)
 
     def _end_date(self, frame: _Frame) -> None:
-        output = _fixed(self._output(frame))
+        output = self._fixed(self._output(frame))
         self._store(frame.type, output)
         assert self.entry is not None
-        self.entry[f"{frame.type}_parsed"] = _parse_date(output)
+        self.entry[f"{frame.type}_parsed"] = _date(output)
 
     def _end_source(self, frame: _Frame) -> None:
         self.incontent -= 1

@@ -112,33 +112,50 @@ def replicas(engine: Engine, since: datetime) -> list[ReplicaStatus]:
 
 
 @wrap_errors
-def outlet_if_due(engine: Engine, outlet_id: str, now: datetime) -> OutletForPoll | None:
-    """The outlet, if it is active and due at `now`; None when another replica has
-    polled it within its interval (its next_poll_at moved on) or it was removed."""
-    with Session(engine) as session:
-        o = session.get(Outlet, outlet_id)
+def claim_if_due(
+    engine: Engine, outlet_id: str, now: datetime, until: datetime
+) -> OutletForPoll | None:
+    """Claim the outlet for one poll if it is active and due at `now`: its next_poll_at
+    moves to `until` (now + the lease), so no other replica finds it due meanwhile; the
+    poll's own write then sets the real next poll time. None when another replica has
+    polled or claimed it (next_poll_at in the future) or it was removed. A replica that
+    dies mid-poll leaves the claim to run out: the outlet is due again at `until`."""
+    with Session(engine) as session, session.begin():
+        o = session.get(Outlet, outlet_id, with_for_update=True)  # claims one at a time
         if o is None or not o.active:
             return None
         next_at = aware(o.next_poll_at)
         if next_at is not None and next_at > now:
             return None
-        return for_poll(o)
+        outlet = for_poll(o)
+        o.next_poll_at = until
+        return outlet
+
+
+@wrap_errors
+def extend_claim(engine: Engine, outlet_id: str, until: datetime) -> None:
+    """Keep a poll's claim while it runs (a slow outlet outlasting the lease); a poll
+    time already written past `until` stays."""
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Outlet)
+            .where(col(Outlet.id) == outlet_id, col(Outlet.next_poll_at) < until)
+            .values(next_poll_at=until)
+        )
 
 
 @wrap_errors
 def due_unqueued(engine: Engine, now: datetime, lock_prefix: str) -> list[str]:
-    """Ids of active outlets due at `now` that have no poll job waiting or running
-    (procrastinate's jobs whose lock and queueing lock are `lock_prefix` + id): what a
-    tick must defer.
+    """Ids of active outlets due at `now` that have no poll job waiting (procrastinate's
+    jobs whose queueing lock is `lock_prefix` + id): what a tick must defer. A poll
+    running has claimed its outlet (`claim_if_due`): not due.
     PostgreSQL only, like the task queue. One query instead of a refused defer each."""
     query = text(
         "SELECT o.id FROM outlet o WHERE o.active "
         "AND (o.next_poll_at IS NULL OR o.next_poll_at <= :now) "
-        # two probes, each on one of procrastinate's partial unique indexes
+        # a probe on procrastinate's partial unique index of waiting jobs
         "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
         "WHERE j.queueing_lock = :prefix || o.id AND j.status = 'todo') "
-        "AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j "
-        "WHERE j.lock = :prefix || o.id AND j.status = 'doing') "
         "ORDER BY o.next_poll_at NULLS FIRST, o.id"
     )
     with engine.connect() as connection:
