@@ -40,6 +40,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from bench.feedgen import people, watchlist_yaml, write_feeds
 
@@ -115,11 +116,16 @@ class Running:
         self.ready = threading.Event()
         self.at_ready: Start | None = None
         self.tail: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.process.stderr is not None
-        for line in self.process.stderr:
+        with self.process.stderr:
+            self._lines(self.process.stderr)
+
+    def _lines(self, stream: TextIO) -> None:
+        for line in stream:
             if READY in line and not self.ready.is_set():
                 pid = self.process.pid
                 wall = time.perf_counter() - self.started
@@ -139,6 +145,7 @@ class Running:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self.reader.join()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -148,6 +155,7 @@ class Running:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.reader.join()
 
 
 def environment(config: Path, database: Path, cache: Path) -> dict[str, str]:
@@ -177,6 +185,8 @@ def outlet_server(folder: Path) -> Iterator[int]:
     finally:
         server.terminate()
         server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
 
 
 def generated_config(root: Path, args: argparse.Namespace) -> Path:
@@ -237,6 +247,12 @@ def measure_starts(
                 start = run.wait_ready()
                 run.kill()
                 figures.starts.setdefault((tree, config, state), []).append(start)
+                print(
+                    f"  {tree} {config} {state}: ready {start.wall:.2f} s, "
+                    f"{start.cpu:.2f} s CPU, {start.rss:.0f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
     return figures
 
 

@@ -164,12 +164,12 @@ async def run_forever(app: App) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    memory.settle()  # what start-up built lives as long as the process
     if app.settings.mode == "replica":
         from bot.replica import run_replica  # procrastinate: only replicas load it
 
         await run_replica(app, stop)
         return
-    memory.settle()  # what start-up built lives as long as the process
     scheduler = build_scheduler(app)
     scheduler.start()
     commands = _start_commands(app, stop)

@@ -92,3 +92,15 @@ def test_console_start_loads_no_heavy_library_it_does_not_use(tmp_path: Path) ->
     again = start(tmp_path)
     assert again["loaded"] == []
     assert again["frozen"] > 0  # type: ignore[operator]
+
+
+@pytest.mark.slow
+def test_startup_bench_runs_and_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """A quick smoke of `python -m bench.startup` (3 outlets, 20 people), so it cannot rot."""
+    from bench.startup import main
+
+    table = main(["--runs", "1", "--people", "20", "--feeds", "3", "--items", "2"])
+    for row in ("| this | shipped | cold |", "| this | generated | warm |"):
+        assert row in table
+    assert "RSS MiB after the first cycle" in table
+    assert "load average" in capsys.readouterr().out
