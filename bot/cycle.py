@@ -230,7 +230,8 @@ class _Stages:
     ) -> Any:
         """`fn(*args)` in a worker process. A pool found broken before the work went
         in (a worker died since) is replaced and the work submitted again; a worker
-        dying with the work in it is `WorkerLost` (the pool is replaced too)."""
+        dying with the work in it, or silent past the pool's deadline, is
+        `WorkerLost` (and the pool is replaced)."""
         assert self.pool is not None
         try:
             future = executor.submit(fn, *args)
@@ -238,10 +239,13 @@ class _Stages:
             executor = await self.db(self.pool.restart, executor)
             future = executor.submit(fn, *args)
         try:
-            return await asyncio.wrap_future(future)
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.pool.deadline)
         except BrokenProcessPool as e:
             await self.db(self.pool.restart, executor)
             raise WorkerLost(str(e)) from e
+        except TimeoutError as e:
+            await self.db(self.pool.abandon, executor)
+            raise WorkerLost(f"no answer within {self.pool.deadline:g} s") from e
 
 
 async def run_cycle(
@@ -350,8 +354,8 @@ async def _poll_fetched(
         return PollResult(outlet.id, outlet.url, not_modified=True)
     try:
         articles = await stages.parse(feed, now)
-    except WorkerLost:
-        return _lost(outlet, "parsing")
+    except WorkerLost as e:
+        return _lost(outlet, "parsing", e)
     if isinstance(articles, ParseFailure):  # the body is not a usable feed
         return await stages.db(_failed, fetched, articles.error(outlet), now, None, batch)
     new = await stages.db(_decide, stages.deps.engine, outlet, articles, batch)
@@ -359,9 +363,9 @@ async def _poll_fetched(
         if new and stages.deps.pages is not None and outlet.id in stages.deps.fulltext:
             new = await with_full_text(stages.deps.pages, new)
         intents = await stages.match(feed, new, now) if new else []
-    except WorkerLost:
+    except WorkerLost as e:
         await stages.db(batch.release, outlet.id)
-        return _lost(outlet, "matching")
+        return _lost(outlet, "matching", e)
     await stages.db(batch.add, after_success(outlet, feed, now, found_new=bool(new)), intents)
     matched = sum(1 for i in intents if i.deliverable)
     log.info("%s: %d items, %d new, %d matched", outlet.id, len(articles), len(new), matched)
@@ -382,9 +386,10 @@ def _decide(
     return new
 
 
-def _lost(outlet: OutletForPoll, stage: str) -> PollResult:
+def _lost(outlet: OutletForPoll, stage: str, why: WorkerLost) -> PollResult:
+    what = "gave no answer" if "no answer" in str(why) else "died"
     error = FeedError(
-        outlet.id, outlet.url, f"a worker process died while {stage} it; polled again next cycle"
+        outlet.id, outlet.url, f"a worker process {what} while {stage} it; polled again next cycle"
     )
     log.error("%s", error)
     return PollResult(outlet.id, outlet.url, error=error)

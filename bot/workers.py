@@ -89,8 +89,14 @@ def match_articles(
 
 
 class WorkerLost(Exception):
-    """A worker process died while this outlet's work was in it; the outlet is not
-    written and stays due."""
+    """A worker process died while this outlet's work was in it, or gave no answer
+    within the pool's deadline; the outlet is not written and stays due."""
+
+
+# Seconds one parse or match may take: a 10 MB body (the fetch cap) parses in about
+# 20 s of CPU. Past it the workers are given up: a worker killed while sending its
+# answer leaves the pool waiting for the rest of it for ever.
+DEADLINE = 120.0
 
 
 class CpuPool:
@@ -99,10 +105,11 @@ class CpuPool:
     watchlist takes seconds, starting processes some milliseconds): the cycle calls
     them from its database thread, never on the event loop."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, deadline: float = DEADLINE) -> None:
         if workers < 1:
             raise ValueError(f"a CpuPool needs at least one worker, got {workers}")
         self.workers = workers
+        self.deadline = deadline
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._matcher: Matcher | None = None
@@ -137,6 +144,24 @@ class CpuPool:
                 log.error("a worker process died: starting %d new ones", self.workers)
                 self._shutdown()
                 self._executor = self._spawn()
+            return self._executor
+
+    def abandon(self, late: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """New workers in place of `late`, one of which gave no answer in time: its
+        processes are killed (its other work fails as `WorkerLost`), and its end of
+        their answer pipe closed, so a manager thread reading half an answer gets
+        EOF and ends instead of waiting for ever."""
+        with self._lock:
+            if late is not self._executor:
+                return self._executor or self._spawn()
+            log.error("a worker gave no answer within %g s: starting new ones", self.deadline)
+            for process in list(getattr(late, "_processes", {}).values()):
+                process.kill()
+            writer = getattr(getattr(late, "_result_queue", None), "_writer", None)
+            if writer is not None:
+                writer.close()
+            late.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._spawn()
             return self._executor
 
     def pids(self) -> list[int]:

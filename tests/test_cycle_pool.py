@@ -196,6 +196,37 @@ async def test_a_dead_worker_costs_only_the_outlets_in_it(
     engine.dispose()
 
 
+async def test_a_worker_past_its_deadline_is_given_up(
+    corpus: OutletServer, database_url: str
+) -> None:
+    """A parse that outlasts the pool's deadline costs that outlet (not written, still
+    due) and the workers (new ones start); the cycle ends and the next one runs."""
+    (corpus.root / "large.xml").write_text(large_document(20_000), encoding="utf-8")
+    engine = fresh(database_url)
+    page = configs(corpus)[-2]
+    large = OutletConfig("large", "Large", corpus.url("large.xml"), "en")
+    sync_outlets(engine, [page, large], timedelta(minutes=15), NOW)
+    pool = CpuPool(2, deadline=0.5)  # the large document takes seconds
+    try:
+        await asyncio.to_thread(pool.start, MATCHER)
+        first = pool.pids()
+        async with make_client(timeout=30.0) as client:
+            deps = CycleDeps(engine, client, MATCHER, workers=pool)
+            report = await run_cycle(deps, NOW)
+            errors = {r.outlet_id: str(r.error) for r in report.results}
+            assert "a worker process gave no answer while parsing it" in errors["large"]
+            assert errors["page"].startswith("parse failed")  # the other outlet: written
+            assert [o.id for o in outlets.outlets_for_poll(engine, NOW)] == ["large"]
+            assert pool.pids() and set(pool.pids()).isdisjoint(first)
+            (corpus.root / "large.xml").write_text(large_document(1), encoding="utf-8")
+            again = await run_cycle(deps, LATER)
+        kinds = {r.outlet_id: type(r.error).__name__ for r in again.results}
+        assert kinds == {"page": "ParseError", "large": "ParseError"}
+    finally:
+        pool.close()
+    engine.dispose()
+
+
 async def test_a_new_watchlist_gets_new_workers(
     corpus: OutletServer, database_url: str, pool: CpuPool
 ) -> None:
