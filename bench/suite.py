@@ -1,6 +1,7 @@
 """The bench suite: trialwatch's poll loop against a naive script and the best raw client.
 
     python -m bench [--feeds 1000] [--items 20] [--runs 3] [--latencies 0,50,100]
+                    [--workers 0,2] [--no-storage] [--no-parse] [--no-match]
 
 Serves generated feeds (`bench.feedgen`) from a separate process (`bench.server`)
 on several loopback addresses, so per-host connection limits come into play, and
@@ -13,7 +14,12 @@ measures, round-robin in the same run:
 - trialwatch: its fetch stage alone (`fetch_all`), fetch + parse, and whole cycles
   (`bot.cycle.run_cycle`: fetch, parse, match, store; the urgent alerts after it, to
   a discarding notifier, are timed apart)
-  on a fresh SQLite database (or --postgres URL).
+  on a fresh SQLite database (or --postgres URL), with parsing and matching in
+  --workers processes (a list, e.g. 0,2, runs each in turn; 0: in the cycle's
+  database thread, and the fetch + parse case parses on the event loop). The
+  workers' CPU and peak RSS are read from /proc and shown apart from this process's.
+
+Then the parsing bench (`bench.parse`) and the matching bench (`bench.match`).
 
 Each figure is the median of --runs runs (min–max beside it). With added latency the
 naive script runs on the first --naive-sample feeds and is scaled to all of them
@@ -44,6 +50,7 @@ import aiohttp
 import feedparser
 
 from bench import match as bench_match
+from bench import parse as bench_parse
 from bench import storage as bench_storage
 from bench.feedgen import people, watchlist_yaml, write_feeds
 from bot.app import App, build_app
@@ -536,6 +543,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-storage", action="store_true", help="skip the storage bench")
     parser.add_argument("--match-mb", type=float, default=4.0, help="matching corpus, MB")
     parser.add_argument("--no-match", action="store_true", help="skip the matching bench")
+    parser.add_argument("--no-parse", action="store_true", help="skip the parsing bench")
     parser.add_argument(
         "--workers",
         default=str(usable_cores()),
@@ -572,6 +580,10 @@ def main(argv: list[str] | None = None) -> str:
         f"together at most {peak + workers:.0f} MiB"
     )
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if not args.no_parse:
+        print("\nparsing (bench.parse):", flush=True)
+        same = {"--feeds": args.feeds, "--items": args.items, "--seed": args.seed}
+        bench_parse.main([str(x) for pair in {**same, "--runs": args.runs}.items() for x in pair])
     if not args.no_match:
         print("\nmatching (bench.match):", flush=True)
         bench_match.main(["--mb", str(args.match_mb)])

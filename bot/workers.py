@@ -13,6 +13,10 @@ not a copy of this threaded one); a new watchlist (a live reload) gets a new poo
 A worker that dies (killed, out of memory) breaks the pool: the outlets whose
 work was in it get a `WorkerLost` and are written nowhere, so they stay due, and
 the next stage that asks gets a fresh pool.
+
+As with multiprocessing's "spawn", a worker imports the program's main script
+(not `python -m` modules, nor the `trialwatch` command): a script that runs a
+cycle must keep its top level behind `if __name__ == "__main__":`.
 """
 
 import logging
