@@ -44,6 +44,7 @@ The rule: `entries` returns None, and the caller uses feedparser, for
 import contextlib
 import pyexpat
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -277,10 +278,11 @@ def _fixed(text: str, c1: bool) -> str:
 class _Frame:
     """One open element: its handler name, what it does, its text, its type."""
 
-    __slots__ = ("kind", "name", "text", "type")
+    __slots__ = ("kind", "name", "tag", "text", "type")
 
     def __init__(self, name: str, kind: str, text: list[str] | None, type_: str = "") -> None:
         self.name = name
+        self.tag = ""  # feedparser's name for it, set when it opens
         self.kind = kind
         self.text = text
         self.type = type_
@@ -298,15 +300,9 @@ class _Reader:
         self.bases: list[str] = []
         self.safe_bases: dict[str, str] = {}
         self.frames: list[_Frame] = []
-        self.tags: list[str] = []
         # expat's names to feedparser's, while the namespaces in use stay the same
         self.names: dict[str, tuple[str, str, bool]] = {}
         self.end_tags: dict[str, str] = {}
-        self.ends = {
-            name[len("_end_") :]: getattr(self, name)
-            for name in dir(self)
-            if name.startswith("_end_")
-        }
         self.depth = 0
         self.entry: Entry | None = None
         self.depths: dict[str, int] = {}
@@ -362,7 +358,15 @@ class _Reader:
             self._track_base(attrs.get("xml:base", attrs.get("base")))
         else:
             attrs = {}
-            self._track_base(None)
+            base = self.base
+            if base:  # what _track_base does with no xml:base, the common case inlined
+                known = self.safe_bases.get(base)
+                if known is None:
+                    known = self.safe_bases[base] = make_safe_absolute_uri(base, base) or base
+                self.base = known
+                self.bases.append(known)
+            else:
+                self._track_base(None)
         if self.incontent:
             # feedparser reads markup inside a text element as inline XHTML
             raise _Refused(f"an element inside a text element: <{tag}>")
@@ -376,26 +380,27 @@ class _Reader:
             frame = self._start_outside(key, attrs)
         else:
             frame = self._start_inside(key, attrs)
+        frame.tag = tag
         self.frames.append(frame)
-        self.tags.append(tag)
         self.text = frame.text
 
     def end(self, name: str) -> None:
-        frame = self.frames.pop()
+        frames = self.frames
+        frame = frames.pop()
         tag = self.end_tags.get(name)
         if tag is None:
             tag = self.end_tags[name] = self._new_tag(name, start=False)
-        if tag != self.tags.pop():
+        if tag != frame.tag:
             # feedparser would call another end handler than the start's
             raise _Refused(f"end tag named otherwise: </{name}>")
         if frame.kind != "none":
-            self.ends[frame.kind](frame)
+            _END_HANDLERS[frame.kind](self, frame)
         bases = self.bases
         bases.pop()
         if bases and bases[-1]:
             self.base = bases[-1]
         self.depth -= 1
-        self.text = self.frames[-1].text if self.frames else None
+        self.text = frames[-1].text if frames else None
 
     def _name(self, name: str) -> tuple[str, str, bool]:
         """feedparser's name for an element (`dc:creator`), its handler's (`dc_creator`),
@@ -728,6 +733,12 @@ class _Reader:
         self.incontent -= 1
 
 
+# What each kind of element does when it closes: _Reader._end_<kind>.
+_END_HANDLERS: dict[str, Callable[[_Reader, _Frame], None]] = {
+    name[len("_end_") :]: getattr(_Reader, name)
+    for name in dir(_Reader)
+    if name.startswith("_end_")
+}
 _EMAIL = re.compile(
     r"""(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"""
 )
