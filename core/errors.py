@@ -15,8 +15,10 @@ Third-party exceptions are converted once, at their adapter (`feeds.fetch`,
 always a complete log line.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 # What an outlet failure makes of its health: blocked (refuses us), broken (not
 # a feed), or failing (anything else, usually passing).
@@ -72,7 +74,7 @@ class FeedError(TrialwatchError):
         retry_after: str | None = None,
         kind: ErrorKind | None = None,
     ) -> None:
-        super().__init__(f"{self.action}: {outlet} {url!r}: {cause}")
+        super().__init__(f"{self.action}: {outlet} {shown_url(url)!r}: {cause}")
         self.outlet = outlet
         self.url = url
         self.cause = cause
@@ -105,3 +107,28 @@ class DeliveryError(TrialwatchError):
 class MessageRefused(DeliveryError):
     """Telegram refused this one message, even in its reduced form (plain, shortened),
     while the chat itself works: the message is set aside so later ones go out."""
+
+
+# Query parameters whose values are credentials: private feeds carry them in the URL.
+_CREDENTIAL = re.compile(r"token|key|secret|pass|auth|sig|session|credential", re.IGNORECASE)
+
+
+def shown_url(url: str) -> str:
+    """`url` as logs and error messages show it: any `user:password@` and the values
+    of query parameters named like credentials (token, api_key, secret, signature,
+    ...) replaced by `***`; otherwise unchanged. Pure."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not even a URL: show no query, where a secret would be
+        return url.partition("?")[0].rpartition("@")[2]
+    netloc = parts.netloc
+    if "@" in netloc:  # a user name alone can be the key
+        netloc = "***@" + netloc.rpartition("@")[2]
+    pairs = parts.query.split("&") if parts.query else []
+    query = "&".join(
+        f"{name}=***" if value and _CREDENTIAL.search(unquote(name)) else f"{name}{eq}{value}"
+        for name, eq, value in (pair.partition("=") for pair in pairs)
+    )
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit(parts._replace(netloc=netloc, query=query))

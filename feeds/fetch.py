@@ -26,7 +26,7 @@ import httpx
 import stamina
 from httpx_aiohttp import AiohttpTransport
 
-from core.errors import FetchError
+from core.errors import FetchError, shown_url
 from core.records import OutletForPoll
 from feeds.parse import is_challenge_page
 from feeds.records import FetchedFeed, FetchResult
@@ -230,7 +230,7 @@ def log_retry(details: stamina.instrumentation.RetryDetails) -> None:
         details.retry_num,
         details.wait_for,
         why,
-        outlet.url,
+        shown_url(outlet.url),
     )
 
 

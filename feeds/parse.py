@@ -41,24 +41,44 @@ def parse_with_feedparser(fetched: FetchedFeed) -> ParsedFeed:
     return _parse(fetched, fast=False)
 
 
-def _parse(fetched: FetchedFeed, *, fast: bool) -> ParsedFeed:
-    outlet = fetched.outlet
+def fast_entries(fetched: FetchedFeed) -> tuple[list[dict[str, Any]] | None, str]:
+    """The entries `feeds.fastparse` reads from a 200 response, or None and why it
+    leaves the feed to feedparser. Raises `ParseError` for a broken compressed body."""
+    body, headers, shown = _prepared(fetched)
+    if shown == CP1251:
+        return None, "windows-1251 without its label (read twice by feedparser)"
+    if not body:
+        return None, "empty"
+    return fastparse.read(_characters_only(body), headers)
+
+
+def _prepared(fetched: FetchedFeed) -> tuple[bytes, dict[str, str], str | None]:
+    """The body with its content coding undone, the headers feedparser gets, and the
+    charset the bytes show (`feeds.decode.charset_of`)."""
     body = content_decoded(fetched)
     headers = {k.lower(): v for k, v in fetched.headers.items()}
     headers.pop("content-encoding", None)  # undone above
     # Relative links resolve against the URL the feed came from (Atom xml:base
     # inside the document takes precedence, as feedparser implements it).
-    headers["content-location"] = fetched.final_url or outlet.url
+    headers["content-location"] = fetched.final_url or fetched.outlet.url
     headers.setdefault("content-type", "application/xml")  # the XML declaration decides
     shown = charset_of(body)
     if shown is not None and shown != CP1251:  # the bytes show it: the labels lose
         headers["content-type"] = f"application/xml; charset={shown}"
-    if fast and shown != CP1251 and body:
-        entries = fastparse.entries(_characters_only(body), headers)
+    return body, headers, shown
+
+
+def _parse(fetched: FetchedFeed, *, fast: bool) -> ParsedFeed:
+    outlet = fetched.outlet
+    if fast:
+        entries, why = fast_entries(fetched)
+        if why.startswith(fastparse.FAILED):
+            log.warning("%s: %s; read by feedparser", outlet.id, why)
         articles, skipped = _articles(outlet.id, entries or [])
         if articles:
             _log_skipped(outlet.id, skipped)
             return ParsedFeed(outlet=outlet, articles=articles)
+    body, headers, shown = _prepared(fetched)
     parsed = _feedparse(fetched, body, headers)
     if shown == CP1251 and parsed.get("encoding", "").lower() in _LATIN1:
         # Served without (or with a wrong) charset: read as Latin-1, Russian and
@@ -127,6 +147,10 @@ def _feedparse(fetched: FetchedFeed, body: bytes, headers: dict[str, str]) -> An
         ) from e
 
 
+# An http(s) URL with a host of letters, digits, dots and dashes, no spaces around.
+_PLAIN_WEB_LINK = re.compile(
+    r"https?://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::[0-9]{1,5})?(?:[/?#][!-~]*)?\Z"
+)
 _CHARREF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
 
 
@@ -181,6 +205,8 @@ def web_link(link: object) -> str | None:
     xml:base and the feed's URL); None for javascript:, mailto:, data: and the like."""
     if not isinstance(link, str):
         return None
+    if _PLAIN_WEB_LINK.match(link):
+        return link  # what urlsplit would find a web link with a host in
     parts = urlsplit(link.strip())
     if parts.scheme.lower() in ("http", "https") and parts.hostname:
         return link.strip()

@@ -84,6 +84,10 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """WAL: commands and /status read while a cycle writes. synchronous=NORMAL: in WAL
+    mode a commit waits for no fsync; it survives a crash of the process, and the
+    database stays whole after a power cut, which may undo its last commits (SQLite's
+    documented trade-off). foreign_keys: SQLite checks them only when asked."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from bot.services import sync_outlets
 from core.records import ArticleIntent, Counts, Match, OutletConfig, OutletUpdate, ParsedArticle
-from matchers.searchkeys import name_prefixes
+from matchers.searchkeys import name_keys, name_prefixes, query_terms, search_doc
 from storage import articles
 from storage.db import init_db, make_engine
 from storage.search import INDEX_TABLES, find_articles
@@ -148,3 +148,52 @@ def _wait_until_blocked(engine: Engine, batch: object) -> None:
                 return
             time.sleep(0.05)
     raise AssertionError("the batch never waited for the other writer's row")
+
+
+def test_a_word_too_long_for_the_index_leaves_the_rest_searchable(store: Engine) -> None:
+    """A feed that pastes an encoded blob into its text (one 3,000-letter "word",
+    longer than PostgreSQL keeps in an index) is stored, and found by its words."""
+    blob = "QmFzZTY0" * 375
+    article = ParsedArticle(
+        "https://steppe.test/blob",
+        "https://steppe.test/blob",
+        None,
+        "Hearing in Aktobe",
+        f"The court in Aktobe heard the case. {blob} The hearing ends Friday.",
+        None,
+        NOW,
+    )
+    articles.apply_many(
+        store,
+        [(OutletUpdate("steppe", NOW, NOW + EVERY), [ArticleIntent(article, "en", (), False)])],
+    )
+    with store.connect() as connection:
+        assert len(find_articles(connection, words=["aktob", "friday"])) == 1
+
+
+def test_index_entries_made_by_earlier_versions_are_still_found(store: Engine) -> None:
+    """PostgreSQL databases indexed by earlier versions (words parsed by
+    to_tsvector('simple', …)) answer the same searches without a reindex."""
+    if store.dialect.name != "postgresql":
+        pytest.skip("SQLite's index is written the same way as before")
+    title, text = "Приговор Тасболатову", "Суд в Таразе огласил приговор Ержану Тасболатову."
+    with store.begin() as connection:
+        article_id = connection.execute(
+            sa.text(
+                "INSERT INTO article (key, outlet_id, url, title, text, lang, seen_at) "
+                "VALUES ('https://oasis.test/old', 'oasis', 'https://oasis.test/old', "
+                ":title, :text, 'ru', :now) RETURNING id"
+            ),
+            {"title": title, "text": text, "now": NOW},
+        ).scalar_one()
+        connection.execute(
+            sa.text(
+                "INSERT INTO article_search (article_id, doc, names) VALUES "
+                "(:id, to_tsvector('simple', :doc), to_tsvector('simple', :names))"
+            ),
+            {"id": article_id, "doc": search_doc(title, text), "names": name_keys(title, text)},
+        )
+    with store.connect() as connection:
+        assert find_articles(connection, words=query_terms("приговор тараз")) == [article_id]
+        prefixes = name_prefixes("Тасболатов")
+        assert find_articles(connection, name_prefixes=prefixes) == [article_id]

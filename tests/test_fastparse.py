@@ -12,6 +12,7 @@ import string
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import pytest
@@ -26,7 +27,7 @@ from core.errors import ParseError
 from core.records import OutletForPoll
 from feeds import fastparse, text
 from feeds.decode import CP1251, charset_of, content_decoded
-from feeds.parse import _characters_only, parse, parse_with_feedparser
+from feeds.parse import _characters_only, parse, parse_with_feedparser, web_link
 from feeds.records import FetchedFeed
 
 DATA = Path(__file__).parent / "data"
@@ -408,3 +409,36 @@ def test_utf8_bodies_convert_as_feedparser_converts_them(
     headers = {"content-type": "application/xml; charset=utf-8"}
     converted = fastparse._utf8(body)
     assert converted is None or converted == convert_to_utf8(headers, body, {})
+
+
+@given(
+    link=st.builds(
+        lambda s, r: s + r,
+        st.sampled_from(["http://", "https://", "HTTP://", " https://", "ftp://", ""]),
+        st.text(URL_CHARS + ".", max_size=25),
+    )
+)
+def test_web_links_as_urlsplit_finds_them(link: str) -> None:
+    try:
+        parts = urlsplit(link.strip())
+    except ValueError:  # a broken IPv6 host: the item is skipped (feeds.parse)
+        with pytest.raises(ValueError):
+            web_link(link)
+        return
+    web = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    assert web_link(link) == (link.strip() if web else None)
+
+
+def test_a_fault_in_the_fast_path_costs_nothing_but_time(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in the fast path (here: its date reader raising) leaves the feed to
+    feedparser: same articles, and a warning that says so."""
+    body = CASES["odd dates"]
+
+    def broken(value: str) -> None:
+        raise KeyError(value)
+
+    monkeypatch.setattr(fastparse, "_date", broken)
+    assert parse(fetched(body)).articles == parse_with_feedparser(fetched(body)).articles
+    assert "fast path failed: KeyError" in caplog.text

@@ -92,6 +92,26 @@ async def test_a_retry_that_succeeds_gives_the_feed(
     assert warning.startswith("o: retry 1 in ") and "HTTP 502" in warning
 
 
+async def test_a_key_in_the_url_is_not_logged(
+    outlet_server: OutletServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A private feed's token shows neither in the error nor in the retry warnings."""
+    outlet_server.canned["/down?token=s3cr3t-value"] = Canned(status=500)
+    stamina.instrumentation.set_on_retry_hooks([log_retry])
+    try:
+        with caplog.at_level(logging.WARNING, logger="feeds.fetch"):
+            async with make_client() as client:
+                result = await fetch_one(
+                    client, outlet(outlet_server.url("down?token=s3cr3t-value"))
+                )
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(None)
+    assert result.error is not None and "token=***" in str(result.error)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "feeds.fetch"]
+    assert len(warnings) == 2 and all("token=***" in w for w in warnings)
+    assert "s3cr3t" not in str(result.error) + " ".join(warnings)
+
+
 async def test_retry_after_is_honoured(outlet_server: OutletServer) -> None:
     """A 429/503 with Retry-After tells the scheduler how long to leave the outlet alone."""
     outlet_server.canned["/busy"] = Canned(status=429, headers={"Retry-After": "600"})
