@@ -56,6 +56,7 @@ from bench.feedgen import people, watchlist_yaml, write_feeds
 from bot.app import App, build_app
 from bot.cycle import IN_FLIGHT_PER_WORKER, run_cycle
 from bot.deliver import send_urgent
+from bot.notifier import Posted
 from bot.settings import Settings
 from bot.workers import CpuPool, ParseFailure, parse_articles, usable_cores
 from core.records import OutletForPoll
@@ -126,7 +127,9 @@ def workers_of(app: App) -> list[int]:
 class Discard:
     """A notifier that accepts every message: the bench measures polling, not Telegram."""
 
-    async def send(self, text_html: str) -> None:
+    async def send(
+        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
+    ) -> Posted | None:
         return None
 
 
@@ -275,14 +278,13 @@ def fresh_database(url: str) -> None:
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         return
     from sqlalchemy import text
-    from sqlmodel import SQLModel
 
     from storage.db import make_engine
 
     engine = make_engine(url)
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    with engine.begin() as connection:  # also the tables migrations made beside the models
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
 
