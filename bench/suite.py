@@ -1,7 +1,7 @@
 """The bench suite: trialwatch's poll loop against a naive script and the best raw client.
 
     python -m bench [--feeds 1000] [--items 20] [--runs 3] [--latencies 0,50,100]
-                    [--workers 0,2] [--no-storage] [--no-parse] [--no-match]
+                    [--workers 0,2] [--no-storage] [--no-parse] [--no-startup] [--no-match]
 
 Serves generated feeds (`bench.feedgen`) from a separate process (`bench.server`)
 on several loopback addresses, so per-host connection limits come into play, and
@@ -51,6 +51,7 @@ import feedparser
 
 from bench import match as bench_match
 from bench import parse as bench_parse
+from bench import startup as bench_startup
 from bench import storage as bench_storage
 from bench.feedgen import people, watchlist_yaml, write_feeds
 from bot.app import App, build_app
@@ -547,6 +548,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-match", action="store_true", help="skip the matching bench")
     parser.add_argument("--no-parse", action="store_true", help="skip the parsing bench")
     parser.add_argument(
+        "--no-startup", action="store_true", help="skip the start-up bench (ready time, RSS)"
+    )
+    parser.add_argument(
         "--workers",
         default=str(usable_cores()),
         help="worker processes for parse and match (TRIALWATCH_CPU_WORKERS); a list, e.g. 0,2, "
@@ -586,6 +590,10 @@ def main(argv: list[str] | None = None) -> str:
         print("\nparsing (bench.parse):", flush=True)
         same = {"--feeds": args.feeds, "--items": args.items, "--seed": args.seed}
         bench_parse.main([str(x) for pair in {**same, "--runs": args.runs}.items() for x in pair])
+    if not args.no_startup:
+        print("\nstart-up (bench.startup):", flush=True)
+        sizes = ["--runs", str(args.runs), "--feeds", str(args.feeds), "--people", "10000"]
+        bench_startup.main([*sizes, "--no-cycle"])
     if not args.no_match:
         print("\nmatching (bench.match):", flush=True)
         bench_match.main(["--mb", str(args.match_mb)])
