@@ -1,6 +1,7 @@
 """The bench suite: trialwatch's poll loop against a naive script and the best raw client.
 
     python -m bench [--feeds 1000] [--items 20] [--runs 3] [--latencies 0,50,100]
+                    [--workers 0,2] [--no-storage] [--no-parse] [--no-startup] [--no-match]
 
 Serves generated feeds (`bench.feedgen`) from a separate process (`bench.server`)
 on several loopback addresses, so per-host connection limits come into play, and
@@ -13,7 +14,12 @@ measures, round-robin in the same run:
 - trialwatch: its fetch stage alone (`fetch_all`), fetch + parse, and whole cycles
   (`bot.cycle.run_cycle`: fetch, parse, match, store; the urgent alerts after it, to
   a discarding notifier, are timed apart)
-  on a fresh SQLite database (or --postgres URL).
+  on a fresh SQLite database (or --postgres URL), with parsing and matching in
+  --workers processes (a list, e.g. 0,2, runs each in turn; 0: in the cycle's
+  database thread, and the fetch + parse case parses on the event loop). The
+  workers' CPU and peak RSS are read from /proc and shown apart from this process's.
+
+Then the parsing bench (`bench.parse`) and the matching bench (`bench.match`).
 
 Each figure is the median of --runs runs (min–max beside it). With added latency the
 naive script runs on the first --naive-sample feeds and is scaled to all of them
@@ -44,16 +50,20 @@ import aiohttp
 import feedparser
 
 from bench import match as bench_match
+from bench import parse as bench_parse
+from bench import startup as bench_startup
 from bench import storage as bench_storage
 from bench.feedgen import people, watchlist_yaml, write_feeds
 from bot.app import App, build_app
-from bot.cycle import run_cycle
+from bot.cycle import IN_FLIGHT_PER_WORKER, run_cycle
 from bot.deliver import send_urgent
+from bot.notifier import Posted
 from bot.settings import Settings
+from bot.workers import CpuPool, ParseFailure, parse_articles, usable_cores
 from core.records import OutletForPoll
 from feeds import fetch
 from feeds.fetch import fetch_all, make_client
-from feeds.parse import parse
+from matchers import compile_watchlist, parse_watchlist
 
 
 @dataclass
@@ -63,22 +73,64 @@ class Figures:
     wall: dict[str, list[float]] = field(default_factory=dict)
     cpu: dict[str, list[float]] = field(default_factory=dict)
     lag: dict[str, list[float]] = field(default_factory=dict)
+    workers_cpu: dict[str, list[float]] = field(default_factory=dict)  # the worker processes'
+    workers_peak: int = 0  # bytes: the largest sum of the workers' peak RSS in one case
 
-    def add(self, case: str, wall: float, cpu: float, lag: float | None = None) -> None:
+    def add(
+        self,
+        case: str,
+        wall: float,
+        cpu: float,
+        lag: float | None = None,
+        workers: "WorkerUsage | None" = None,
+    ) -> None:
         self.wall.setdefault(case, []).append(wall)
         self.cpu.setdefault(case, []).append(cpu)
         if lag is not None:
             self.lag.setdefault(case, []).append(lag)
+        if workers is not None:
+            self.workers_cpu.setdefault(case, []).append(workers.cpu)
+            self.workers_peak = max(self.workers_peak, workers.peak_rss)
 
     def median(self, case: str) -> float | None:
         runs = self.wall.get(case)
         return statistics.median(runs) if runs else None
 
 
+@dataclass(frozen=True)
+class WorkerUsage:
+    """CPU seconds and peak RSS (bytes, summed) of worker processes, from /proc
+    (Linux): their CPU is not this process's, and they are the fork server's
+    children, not ours, so `RUSAGE_CHILDREN` never sees them."""
+
+    cpu: float = 0.0
+    peak_rss: int = 0
+
+    @classmethod
+    def of(cls, pids: list[int]) -> "WorkerUsage":
+        cpu, peak, tick = 0.0, 0, os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu += (int(stat[11]) + int(stat[12])) / tick  # utime, stime
+                status = Path(f"/proc/{pid}/status").read_text()
+                peak += int(status.split("VmHWM:")[1].split()[0]) * 1024
+        return cls(cpu, peak)
+
+    def since(self, before: "WorkerUsage") -> "WorkerUsage":
+        return WorkerUsage(self.cpu - before.cpu, self.peak_rss)
+
+
+def workers_of(app: App) -> list[int]:
+    return app.workers.pids() if app.workers else []
+
+
 class Discard:
     """A notifier that accepts every message: the bench measures polling, not Telegram."""
 
-    async def send(self, text_html: str) -> None:
+    async def send(
+        self, text_html: str, *, silent: bool = False, reply_to: int | None = None
+    ) -> Posted | None:
         return None
 
 
@@ -137,14 +189,29 @@ async def best_raw(urls: list[str], etags: dict[str, str]) -> dict[str, str]:
     return seen
 
 
-async def ours_fetch(outlets: list[OutletForPoll], *, parse_too: bool) -> list[OutletForPoll]:
-    """trialwatch's fetch stage (and parse, for first polls); the outlets with new etags."""
-    updated = []
+async def ours_fetch(
+    outlets: list[OutletForPoll], *, parse_too: bool = False, parse_in: CpuPool | None = None
+) -> list[OutletForPoll]:
+    """trialwatch's fetch stage, and its parse stage for first polls: in the worker
+    processes `parse_in`, as a cycle runs it, else on the event loop; the outlets with
+    new etags."""
+    updated, now, parsing = [], datetime.now(UTC), set()
+    room = asyncio.Semaphore(parse_in.workers * IN_FLIGHT_PER_WORKER if parse_in else 1)
     async with make_client() as client:
         async for result in fetch_all(client, outlets):
             assert result.feed is not None, result.error
-            if parse_too and not result.feed.not_modified:
-                parse(result.feed)
+            if not parse_too or result.feed.not_modified:
+                pass
+            elif parse_in is None or parse_in.executor is None:
+                parse_articles(result.feed, now)
+            else:
+                await room.acquire()
+                done = asyncio.wrap_future(
+                    parse_in.executor.submit(parse_articles, result.feed, now)
+                )
+                done.add_done_callback(lambda _: room.release())
+                parsing.add(done)
+                done.add_done_callback(parsing.discard)
             updated.append(
                 OutletForPoll(
                     result.outlet.id,
@@ -155,6 +222,8 @@ async def ours_fetch(outlets: list[OutletForPoll], *, parse_too: bool) -> list[O
                     etag=result.feed.etag,
                 )
             )
+        for articles in await asyncio.gather(*parsing):
+            assert not isinstance(articles, ParseFailure), articles
     return updated
 
 
@@ -180,10 +249,13 @@ async def cycle(app: App, case: str, figures: Figures) -> int:
     """One poll cycle (`bot.cycle.run_cycle`: fetch, parse, match, store), then the
     urgent alerts (`send_urgent`, to a notifier that accepts at once), timed apart."""
     now = datetime.now(UTC)
+    before = WorkerUsage.of(workers_of(app))
     wall, cpu = time.perf_counter(), time.process_time()
     async with loop_lag() as lag:
         results = (await run_cycle(app.cycle_deps(), now, every_outlet=True)).results
-    figures.add(case, time.perf_counter() - wall, time.process_time() - cpu, lag[0])
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    usage = WorkerUsage.of(workers_of(app)).since(before) if app.workers else None
+    figures.add(case, wall, cpu, lag[0], usage)
     failed = [r for r in results if r.error]
     assert not failed, failed[0].error
     with measure(figures, f"{case} alerts"):
@@ -191,8 +263,14 @@ async def cycle(app: App, case: str, figures: Figures) -> int:
     return sum(r.new for r in results)
 
 
-def settings_for(config: Path, db_url: str) -> Settings:
-    return Settings(config_dir=config, database_url=db_url, poll_every="15m")
+def settings_for(config: Path, db_url: str, workers: int | None = None) -> Settings:
+    return Settings(config_dir=config, database_url=db_url, poll_every="15m", cpu_workers=workers)
+
+
+def tag(workers: int) -> str:
+    """The case-name suffix of a worker count: parse and match in `workers` processes,
+    or (0) in the cycle's database thread."""
+    return f" w{workers}"
 
 
 def fresh_database(url: str) -> None:
@@ -201,28 +279,29 @@ def fresh_database(url: str) -> None:
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         return
     from sqlalchemy import text
-    from sqlmodel import SQLModel
 
     from storage.db import make_engine
 
     engine = make_engine(url)
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    with engine.begin() as connection:  # also the tables migrations made beside the models
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
 
-async def first_cycle(config: Path, db_url: str, figures: Figures) -> int:
+async def first_cycle(config: Path, db_url: str, workers: int, figures: Figures) -> int:
     fresh_database(db_url)
     wall, cpu = time.perf_counter(), time.process_time()
-    async with build_app(settings_for(config, db_url), notifier=Discard()) as app:
+    async with build_app(settings_for(config, db_url, workers), notifier=Discard()) as app:
         figures.add("start-up", time.perf_counter() - wall, time.process_time() - cpu)
-        return await cycle(app, "tw cycle first", figures)
+        return await cycle(app, f"tw cycle first{tag(workers)}", figures)
 
 
-async def unchanged_cycle(config: Path, db_url: str, latency: int, figures: Figures) -> None:
-    async with build_app(settings_for(config, db_url), notifier=Discard()) as app:
-        new = await cycle(app, f"tw cycle 304 +{latency}", figures)
+async def unchanged_cycle(
+    config: Path, db_url: str, workers: int, latency: int, figures: Figures
+) -> None:
+    async with build_app(settings_for(config, db_url, workers), notifier=Discard()) as app:
+        new = await cycle(app, f"tw cycle 304 +{latency}{tag(workers)}", figures)
     assert new == 0
 
 
@@ -274,10 +353,12 @@ def run(args: argparse.Namespace) -> tuple[Figures, dict[str, object]]:
                 "hosts": hosts,
                 "people": args.people,
             }
-            for r in range(args.runs):
-                print(f"run {r + 1}/{args.runs} …", file=sys.stderr, flush=True)
-                one_run(args, figures, base, urls, outlets, config, db_url)
-                if not args.no_storage:
+            with parse_pools(args.workers) as pools:
+                for r in range(args.runs):
+                    print(f"run {r + 1}/{args.runs} …", file=sys.stderr, flush=True)
+                    one_run(args, figures, base, urls, outlets, config, db_url, pools)
+                    if args.no_storage:
+                        continue
                     store_dir = root / f"store{r}"
                     store_dir.mkdir()
                     for case, seconds in bench_storage.run(
@@ -285,6 +366,22 @@ def run(args: argparse.Namespace) -> tuple[Figures, dict[str, object]]:
                     ).items():
                         figures.add(case, seconds, seconds)
     return figures, inputs
+
+
+@contextlib.contextmanager
+def parse_pools(counts: list[int]) -> Iterator[dict[int, CpuPool | None]]:
+    """Worker processes for the fetch + parse case, one pool per count (0: parse on
+    the event loop), started before the timings as a running monitor's are."""
+    pools = {n: CpuPool(n) if n else None for n in counts}
+    try:
+        for pool in pools.values():
+            if pool is not None:
+                pool.start(compile_watchlist(parse_watchlist("defendants: []\n")))
+        yield pools
+    finally:
+        for pool in pools.values():
+            if pool is not None:
+                pool.close()
 
 
 def one_run(
@@ -295,7 +392,9 @@ def one_run(
     outlets: list[OutletForPoll],
     config: Path,
     db_url: str,
+    pools: dict[int, CpuPool | None],
 ) -> None:
+    """One round of every case; trialwatch's with each worker count in `pools`."""
     sample = urls[: args.naive_sample]
     for latency in args.latencies:
         control(base, f"/_delay/{latency}")
@@ -313,14 +412,17 @@ def one_run(
             asyncio.run(best_raw(urls, raw_etags))
         # Parsing dominates a first poll; with latency it is measured at the largest only.
         parse_too = latency in (0, max(args.latencies))
-        with measure(figures, f"tw fetch{'+parse' if parse_too else ''} first {plus}"):
-            with_etags = asyncio.run(ours_fetch(outlets, parse_too=parse_too))
+        for n, pool in pools.items():
+            first = f"tw fetch{'+parse' if parse_too else ''} first {plus}{tag(n)}"
+            with measure(figures, first, pool):
+                with_etags = asyncio.run(ours_fetch(outlets, parse_too=parse_too, parse_in=pool))
         with measure(figures, f"tw fetch 304 {plus}"):
-            asyncio.run(ours_fetch(with_etags, parse_too=False))
-        if latency == 0:
-            new = asyncio.run(first_cycle(config, db_url, figures))
-            assert new == len(outlets) * args.items, new
-        asyncio.run(unchanged_cycle(config, db_url, latency, figures))
+            asyncio.run(ours_fetch(with_etags))
+        for n in pools:
+            if latency == 0:
+                new = asyncio.run(first_cycle(config, db_url, n, figures))
+                assert new == len(outlets) * args.items, new
+            asyncio.run(unchanged_cycle(config, db_url, n, latency, figures))
         counts = json.loads(control(base, "/_stats"))
         assert counts["200"] and counts["304"], counts
 
@@ -330,8 +432,8 @@ def report(args: argparse.Namespace, figures: Figures, inputs: dict[str, object]
     scale = args.feeds / max(1, min(args.naive_sample, args.feeds))
     rows = [
         "| case | naive s | best raw s | trialwatch s | runs | × naive | × best | "
-        "CPU ms/feed | loop lag ms |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+        "CPU ms/feed | workers' CPU ms/feed | loop lag ms |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
 
     def row(label: str, naive_case: str | None, raw: str | None, ours: str, scaled: bool) -> None:
@@ -346,23 +448,29 @@ def report(args: argparse.Namespace, figures: Figures, inputs: dict[str, object]
         cpu = statistics.median(figures.cpu[ours]) / args.feeds * 1000
         cpu_text = "" if ours.startswith(("store", "seen")) else f"{cpu:.2f}"
         lag = max(figures.lag[ours]) * 1000 if ours in figures.lag else None
+        workers = figures.workers_cpu.get(ours)
+        workers_text = f"{statistics.median(workers) / args.feeds * 1000:.2f}" if workers else ""
         rows.append(
             f"| {label} | {_fmt(n, approx=scaled)} | {_fmt(a)} | **{_fmt(mine)}** | "
             f"{min(runs):.2f}–{max(runs):.2f} | {_ratio(n, mine)} | {_ratio(a, mine)} | "
-            f"{cpu_text} | {'' if lag is None else f'{lag:.0f}'} |"
+            f"{cpu_text} | {workers_text} | {'' if lag is None else f'{lag:.0f}'} |"
         )
+
+    def by_workers(label: str) -> str:
+        return label if len(args.workers) == 1 else f"{label}, {_workers_label(n)}"
 
     for latency in args.latencies:
         where = "loopback" if latency == 0 else f"+{latency} ms a response"
         plus, scaled = f"+{latency}", latency > 0
         first = "naive first" if latency == 0 else None
-        row(
-            f"first poll, fetch + parse, {where}",
-            first,
-            f"aiohttp first {plus}",
-            f"tw fetch+parse first {plus}",
-            False,
-        )
+        for n in args.workers:
+            row(
+                by_workers(f"first poll, fetch + parse, {where}"),
+                first,
+                f"aiohttp first {plus}",
+                f"tw fetch+parse first {plus}{tag(n)}",
+                False,
+            )
         row(
             f"all-304 poll, fetch, {where}",
             f"naive 304 {plus}",
@@ -370,29 +478,47 @@ def report(args: argparse.Namespace, figures: Figures, inputs: dict[str, object]
             f"tw fetch 304 {plus}",
             scaled,
         )
-        row(
-            f"all-304 poll, whole cycle, {where}",
-            f"naive 304 {plus}",
-            f"aiohttp 304 {plus}",
-            f"tw cycle 304 {plus}",
-            scaled,
-        )
+        for n in args.workers:
+            row(
+                by_workers(f"all-304 poll, whole cycle, {where}"),
+                f"naive 304 {plus}",
+                f"aiohttp 304 {plus}",
+                f"tw cycle 304 {plus}{tag(n)}",
+                scaled,
+            )
     items = int(str(inputs["items"]))
-    row("full first cycle: fetch, parse, match, store", None, None, "tw cycle first", False)
-    n = f"{items:,}"
-    row(f"store {n} articles (SQLite WAL)", "store naive", "store core", "store trialwatch", True)
-    row(f'"seen?" for {n} keys', "seen naive", "seen core", "seen trialwatch", True)
-    first = figures.median("tw cycle first")
-    alerts = figures.median("tw cycle first alerts")
+    for n in args.workers:
+        label = by_workers("full first cycle: fetch, parse, match, store")
+        row(label, None, None, f"tw cycle first{tag(n)}", False)
+    count = f"{items:,}"
+    row(
+        f"store {count} articles (SQLite WAL)",
+        "store naive",
+        "store core",
+        "store trialwatch",
+        True,
+    )
+    row(f'"seen?" for {count} keys', "seen naive", "seen core", "seen trialwatch", True)
+    alerts = figures.median(f"tw cycle first{tag(args.workers[-1])} alerts")
     startup = figures.median("start-up")
     notes = []
-    if first:
-        notes.append(f"full first cycle: {items / first:,.0f} items/s")
+    for n in args.workers:
+        for case, what in (
+            ("tw cycle first", "full first cycle"),
+            ("tw fetch+parse first +0", "first poll, fetch + parse"),
+        ):
+            seconds = figures.median(f"{case}{tag(n)}")
+            if seconds:
+                notes.append(f"{what} ({_workers_label(n)}): {items / seconds:,.0f} items/s")
     if alerts is not None:
         notes.append(f"then its urgent alerts to a notifier that accepts at once: {alerts:.2f} s")
     if startup is not None:
         notes.append(f"start-up (config, watchlist, database): {startup:.2f} s")
     return "\n".join(rows) + "\n\n" + "; ".join(notes)
+
+
+def _workers_label(n: int) -> str:
+    return f"{n} worker processes" if n else "no worker processes"
 
 
 def _fmt(value: float | None, *, approx: bool = False) -> str:
@@ -420,8 +546,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-storage", action="store_true", help="skip the storage bench")
     parser.add_argument("--match-mb", type=float, default=4.0, help="matching corpus, MB")
     parser.add_argument("--no-match", action="store_true", help="skip the matching bench")
+    parser.add_argument("--no-parse", action="store_true", help="skip the parsing bench")
+    parser.add_argument(
+        "--no-startup", action="store_true", help="skip the start-up bench (ready time, RSS)"
+    )
+    parser.add_argument(
+        "--workers",
+        default=str(usable_cores()),
+        help="worker processes for parse and match (TRIALWATCH_CPU_WORKERS); a list, e.g. 0,2, "
+        "runs trialwatch's cases with each, round-robin (0: in the cycle's database thread)",
+    )
     args = parser.parse_args(argv)
     args.latencies = [int(x) for x in args.latencies.split(",")]
+    args.workers = [int(x) for x in args.workers.split(",")]
     return args
 
 
@@ -433,7 +570,8 @@ def main(argv: list[str] | None = None) -> str:
         f"{args.people} watched people, seed {args.seed}, {args.runs} runs, latencies "
         f"{args.latencies} ms, naive with latency on {min(args.naive_sample, args.feeds)} "
         f"feeds (≈ scaled)",
-        f"trialwatch: {fetch.CONCURRENCY} requests at once, {_per_host()} per host",
+        f"trialwatch: {fetch.CONCURRENCY} requests at once, {_per_host()} per host; "
+        f"parse and match in {' / '.join(_workers_label(n) for n in args.workers)}",
     ]
     print("\n".join(header), flush=True)
     figures, inputs = run(args)
@@ -441,8 +579,21 @@ def main(argv: list[str] | None = None) -> str:
     print(f"data: {inputs['MB']} MB, {inputs['items']} items\n")
     print(table)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process (everything above, so at most trialwatch's): {peak:.0f} MiB")
+    workers = figures.workers_peak / 2**20
+    print(
+        f"peak RSS of this process (everything above, so at most trialwatch's): {peak:.0f} MiB; "
+        f"of the worker processes, summed (at most): {workers:.0f} MiB; "
+        f"together at most {peak + workers:.0f} MiB"
+    )
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if not args.no_parse:
+        print("\nparsing (bench.parse):", flush=True)
+        same = {"--feeds": args.feeds, "--items": args.items, "--seed": args.seed}
+        bench_parse.main([str(x) for pair in {**same, "--runs": args.runs}.items() for x in pair])
+    if not args.no_startup:
+        print("\nstart-up (bench.startup):", flush=True)
+        sizes = ["--runs", str(args.runs), "--feeds", str(args.feeds), "--people", "10000"]
+        bench_startup.main([*sizes, "--no-cycle"])
     if not args.no_match:
         print("\nmatching (bench.match):", flush=True)
         bench_match.main(["--mb", str(args.match_mb)])
@@ -454,7 +605,10 @@ def _per_host() -> int:
 
 
 @contextlib.contextmanager
-def measure(figures: Figures, case: str) -> Iterator[None]:
+def measure(figures: Figures, case: str, pool: CpuPool | None = None) -> Iterator[None]:
+    pids = pool.pids() if pool else []
+    before = WorkerUsage.of(pids)
     wall, cpu = time.perf_counter(), time.process_time()
     yield
-    figures.add(case, time.perf_counter() - wall, time.process_time() - cpu)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    figures.add(case, wall, cpu, None, WorkerUsage.of(pids).since(before) if pool else None)

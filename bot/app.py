@@ -27,6 +27,7 @@ from bot.config import config_stamp, load_compiled, poll_floor_problem
 from bot.context import App
 from bot.notifier import ConsoleNotifier, Notifier
 from bot.settings import Settings
+from bot.workers import CpuPool, usable_cores
 from core.errors import SettingsError
 from feeds.fetch import make_client
 from feeds.pages import PageFetcher
@@ -67,6 +68,7 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
         async with contextlib.AsyncExitStack() as stack:
             client = await stack.enter_async_context(make_client())
             bot, admin = (None, None) if notifier else await _telegram(settings, stack)
+            workers = _cpu_workers(settings, stack)
             yield App(
                 settings,
                 config,
@@ -78,7 +80,19 @@ async def build_app(settings: Settings, *, notifier: Notifier | None = None) -> 
                 config_stamp(settings.config_dir),
                 bot=bot,
                 pages=PageFetcher(client),
+                workers=workers,
             )
+
+
+def _cpu_workers(settings: Settings, stack: contextlib.AsyncExitStack) -> CpuPool | None:
+    """The worker processes for parsing and matching (TRIALWATCH_CPU_WORKERS, default
+    one per usable core; 0: none). They start with the first large cycle."""
+    count = usable_cores() if settings.cpu_workers is None else settings.cpu_workers
+    if not count:
+        return None
+    pool = CpuPool(count)
+    stack.callback(pool.close)
+    return pool
 
 
 async def _telegram(

@@ -14,6 +14,7 @@ from bot.cycle import CycleDeps
 from bot.destinations import Destination, single_destination
 from bot.notifier import Notifier
 from bot.settings import Settings
+from bot.workers import CpuPool
 from core.records import Match
 from feeds.pages import PageFetcher
 from matchers import Matcher, is_urgent
@@ -36,6 +37,7 @@ class App:
     admin: AdminReporter
     config_stamp: tuple[float, ...] = ()
     pages: PageFetcher | None = None  # article pages: full text and evidence re-checks
+    workers: CpuPool | None = None  # processes for parsing and matching (bot.cycle)
     jobs: set[asyncio.Task[None]] = field(default_factory=set)  # running poll/digest jobs
     bot: "ExtBot[int] | None" = None  # None: console mode (python-telegram-bot not loaded)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -54,7 +56,13 @@ class App:
     def cycle_deps(self) -> CycleDeps:
         fulltext = frozenset(o.id for o in self.config.outlets if o.fulltext)
         return CycleDeps(
-            self.engine, self.client, self.matcher, self.pages, fulltext, self.destinations
+            self.engine,
+            self.client,
+            self.matcher,
+            self.pages,
+            fulltext,
+            self.destinations,
+            self.workers,
         )
 
     def sender(self, destination: Destination) -> Notifier:

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     mode: Literal["single", "replica"] = "single"
     replica_lease: str = "30s"
     replica_concurrency: int = Field(default=20, ge=1, le=500)
+    cpu_workers: int | None = Field(default=None, ge=0, le=64)  # None: one per usable core
     cache_dir: Path | None = None  # the compiled watchlist; None: see `watchlist_cache_dir`
 
     @field_validator(

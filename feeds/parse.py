@@ -71,7 +71,9 @@ def _prepared(fetched: FetchedFeed) -> tuple[bytes, dict[str, str], str | None]:
 def _parse(fetched: FetchedFeed, *, fast: bool) -> ParsedFeed:
     outlet = fetched.outlet
     if fast:
-        entries, _ = fast_entries(fetched)
+        entries, why = fast_entries(fetched)
+        if why.startswith(fastparse.FAILED):
+            log.warning("%s: %s; read by feedparser", outlet.id, why)
         articles, skipped = _articles(outlet.id, entries or [])
         if articles:
             _log_skipped(outlet.id, skipped)

@@ -100,7 +100,7 @@ def is_given_name(word: str) -> bool:
     return skeleton(word) in _GIVEN_SKELETONS
 
 
-@lru_cache(maxsize=1 << 14)  # asked of the words beside every surname found
+@lru_cache(maxsize=1 << 12)  # asked of the words beside every surname found
 def is_known_given_name(word: str) -> bool:
     """A common given name in any case form (Руслана, Ruslanğa), but not a
     surname built on one (Русланов, Данасин = Dana + -sin)."""

@@ -150,7 +150,7 @@ def fold_lookalikes(word: str) -> tuple[str, ...]:
 
 # Keys are pure functions of a word, asked for again and again (every article word
 # beside a hit, every capitalised word of an indexed article): remembered per word.
-_KEYS_REMEMBERED = 1 << 16
+_KEYS_REMEMBERED = 1 << 14  # ~4 MB each for skeletons and light keys
 
 
 @lru_cache(maxsize=_KEYS_REMEMBERED)

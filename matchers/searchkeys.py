@@ -53,7 +53,7 @@ def name_keys(title: str, text: str) -> str:
     return " ".join(dict.fromkeys(key for word in distinct for key in _name_keys_of(word)))
 
 
-@lru_cache(maxsize=1 << 16)  # news vocabulary repeats: each distinct word is keyed once
+@lru_cache(maxsize=1 << 14)  # news vocabulary repeats: each distinct word is keyed once
 def _name_keys_of(word: str) -> tuple[str, ...]:
     if not word[:1].isupper():
         return ()

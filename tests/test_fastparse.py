@@ -427,3 +427,18 @@ def test_web_links_as_urlsplit_finds_them(link: str) -> None:
         return
     web = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
     assert web_link(link) == (link.strip() if web else None)
+
+
+def test_a_fault_in_the_fast_path_costs_nothing_but_time(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in the fast path (here: its date reader raising) leaves the feed to
+    feedparser: same articles, and a warning that says so."""
+    body = CASES["odd dates"]
+
+    def broken(value: str) -> None:
+        raise KeyError(value)
+
+    monkeypatch.setattr(fastparse, "_date", broken)
+    assert parse(fetched(body)).articles == parse_with_feedparser(fetched(body)).articles
+    assert "fast path failed: KeyError" in caplog.text
