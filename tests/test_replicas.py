@@ -219,6 +219,7 @@ def test_three_replicas_survive_two_sigkills(
         replicas[1].send_signal(signal.SIGKILL)
         replicas[1].wait()
         killed += 1
+        second_kill = time.monotonic()
         replicas[1] = start(env, logs[1])
         delivered = wait_for(
             lambda: sent_urgent() >= expected_alerts and in_digest() >= expected_digest, 40
@@ -273,6 +274,8 @@ def test_three_replicas_survive_two_sigkills(
     assert digests_recorded >= 1
     assert digests_recorded <= len(begun) <= digests_recorded + taken_over["send_digest"], begun
     # `trialwatch status` shows every replica that ran: the two killed ones silent.
+    # A replica counts as alive until its last heartbeat is a lease old: wait that out.
+    time.sleep(max(0.0, second_kill + float(LEASE.removesuffix("s")) + 1.5 - time.monotonic()))
     status = subprocess.run(
         [sys.executable, "-m", "bot", "status"], env=env, capture_output=True, text=True
     )
